@@ -1,0 +1,1 @@
+"""Conversation engine, channels and CLI of the Jinan Party-building chat bot."""

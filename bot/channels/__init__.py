@@ -1,0 +1,1 @@
+"""Channel adapters: translate platform messages to and from bot.messages objects."""

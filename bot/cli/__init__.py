@@ -1,0 +1,21 @@
+"""``python -m bot …``: a thin CLI; every command delegates. All wiring is here."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.ask import ask, chat, eval_command, reload_command
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Answer questions about Party-building initiatives in Jinan, quoting the articles."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(chat)
+
+
+main.add_command(ask)
+main.add_command(chat)
+main.add_command(reload_command)
+main.add_command(eval_command)

@@ -1,0 +1,75 @@
+"""Answer each WeChat message once, however often WeChat retries it.
+
+WeChat retries a message it got no answer to within 5 seconds (same MsgId, up to
+three times).  :class:`OnceCache` runs the work for a key once: a retry that
+arrives while the first attempt is still computing waits for that same result,
+and a retry that arrives later gets the cached result.  Results are kept for a
+bounded time and number of keys.  A failed computation is forgotten so that a
+retry may try again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def message_key(fields: Mapping[str, str]) -> str:
+    """MsgId for messages; FromUserName + CreateTime for events (which have no MsgId)."""
+    msg_id = fields.get("MsgId", "").strip()
+    if msg_id:
+        return f"msg:{msg_id}"
+    return f"evt:{fields.get('FromUserName', '').strip()}:{fields.get('CreateTime', '').strip()}"
+
+
+class OnceCache(Generic[T]):
+    def __init__(
+        self,
+        ttl_s: float = 300.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, asyncio.Future[T]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _prune(self) -> None:
+        now = self._clock()
+        while self._entries:
+            key, (born, fut) = next(iter(self._entries.items()))
+            expired = now - born > self.ttl_s and fut.done()
+            if not expired and len(self._entries) <= self.max_entries:
+                break
+            if not fut.done():  # over capacity but still computing: keep it, stop pruning
+                break
+            del self._entries[key]
+
+    async def run(self, key: str, compute: Callable[[], Awaitable[T]]) -> T:
+        """The result of ``compute()`` for ``key``, computed at most once while cached.
+
+        The computation runs as its own task: a caller that goes away (WeChat
+        dropped the connection) does not cancel it for the retries waiting on it.
+        """
+        self._prune()
+        entry = self._entries.get(key)
+        if entry is None:
+            task = asyncio.ensure_future(compute())
+            entry = (self._clock(), task)
+            self._entries[key] = entry
+            task.add_done_callback(lambda t: self._forget_failed(key, t))
+        return await asyncio.shield(entry[1])
+
+    def _forget_failed(self, key: str, task: asyncio.Future[T]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            entry = self._entries.get(key)
+            if entry is not None and entry[1] is task:
+                del self._entries[key]

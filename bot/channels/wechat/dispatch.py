@@ -1,0 +1,155 @@
+"""What to answer to one WeChat message: the channel's side of the conversation.
+
+Text goes to the engine (in a worker thread, with a deadline); feedback words go
+to ``engine.feedback``; events and non-text messages get short fixed replies.
+Everything is answered once per MsgId (:mod:`.dedup`).
+
+The deadline: WeChat waits 5 s for the passive reply.  If the engine has not
+answered within ``deadline_s`` (4 s) the user gets :data:`FALLBACK` ("正在查询，
+请稍后回复“更多”查看答案。") and the answer, once ready, is kept for that user:
+their next "更多" / "more" delivers it (waiting again up to the deadline).  Any
+other message drops the late answer.  A passive reply cannot be sent later, and
+the customer-service push API needs an access token this server does not use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Protocol
+
+from bot.channels.wechat.dedup import OnceCache, message_key
+from bot.channels.wechat.render import render_reply
+from bot.messages import Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+DEADLINE_S = 4.0  # WeChat gives up after 5 s
+FALLBACK = {
+    "zh": "正在查询，请稍后回复“更多”查看答案。",
+    "en": "Still looking — reply “more” in a moment to see the answer.",
+}
+WELCOME = "欢迎关注！我可以回答关于济南各区党建工作的问题，并原文引用报道段落、注明出处。"
+WELCOME_TAIL = "直接发送文字提问即可；回复“更多”看更多段落，“原文”读全文，👍/👎 评价回答。"
+SORRY = "抱歉，暂时无法回答，请稍后再试。"
+TEXT_ONLY = "目前只能回答文字提问，请直接输入您的问题。"
+THANKS = {True: "已记录，谢谢您的反馈！", False: "暂时没有可以评价的回答。"}
+FEEDBACK_WORDS = {"👍": True, "有用": True, "👎": False, "没用": False}
+MORE_WORDS = {"更多", "more"}
+NON_TEXT = {"image", "voice", "video", "shortvideo", "location", "link", "file", "music"}
+_STRIP = re.compile(r"[\s\ufe0f\U0001f3fb-\U0001f3ff!！。.~～]+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+class EngineLike(Protocol):
+    def handle(self, msg: Incoming) -> Reply: ...
+
+    def feedback(
+        self, msg: Incoming, up: bool, exchange_id: str | None = None, reason: str = ""
+    ) -> bool: ...
+
+    def examples(self, lang: str = "zh") -> list[str]: ...
+
+
+def normalize(text: str) -> str:
+    """Text reduced for command matching: no spaces, skin tones, variation selectors, ! 。"""
+    return _STRIP.sub("", text).lower()
+
+
+def guess_lang(text: str) -> str:
+    return "en" if re.search(r"[A-Za-z]", text) and not _HAN.search(text) else "zh"
+
+
+class LateAnswers:
+    """Answers that missed the deadline, one per user, kept for a bounded time."""
+
+    def __init__(self, ttl_s: float = 1800.0, max_users: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_users = max_users
+        self._items: OrderedDict[str, tuple[float, asyncio.Future[Reply]]] = OrderedDict()
+
+    def put(self, user: str, fut: asyncio.Future[Reply]) -> None:
+        self._items.pop(user, None)
+        self._items[user] = (time.monotonic(), fut)
+        while len(self._items) > self.max_users:
+            self._items.popitem(last=False)
+
+    def get(self, user: str) -> asyncio.Future[Reply] | None:
+        item = self._items.get(user)
+        if item is None:
+            return None
+        if time.monotonic() - item[0] > self.ttl_s:
+            del self._items[user]
+            return None
+        return item[1]
+
+    def drop(self, user: str) -> None:
+        self._items.pop(user, None)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: EngineLike,
+        *,
+        deadline_s: float = DEADLINE_S,
+        once: OnceCache[str | None] | None = None,
+        late: LateAnswers | None = None,
+    ) -> None:
+        self.engine = engine
+        self.deadline_s = deadline_s
+        self.once: OnceCache[str | None] = once or OnceCache()
+        self.late = late or LateAnswers()
+
+    async def respond(self, fields: Mapping[str, str]) -> str | None:
+        """The reply text for one parsed message, or None for "success" (no reply)."""
+        return await self.once.run(message_key(fields), lambda: self._respond(fields))
+
+    async def _respond(self, fields: Mapping[str, str]) -> str | None:
+        msg_type = fields.get("MsgType", "").strip().lower()
+        if msg_type == "text":
+            return await self._text(fields.get("FromUserName", "").strip(), fields.get("Content", ""))
+        if msg_type == "event":
+            return self._event(fields.get("Event", "").strip().lower())
+        if msg_type in NON_TEXT:
+            return TEXT_ONLY
+        log.warning("wechat: unknown message type %r ignored", msg_type[:40])
+        return None
+
+    def _event(self, event: str) -> str | None:
+        if event == "subscribe":
+            examples = "\n".join(f"{i}. {q}" for i, q in enumerate(self.engine.examples("zh"), 1))
+            return f"{WELCOME}\n\n您可以这样问：\n{examples}\n\n{WELCOME_TAIL}"
+        log.info("wechat: event %r, no reply", event[:40])
+        return None
+
+    async def _text(self, user: str, text: str) -> str:
+        msg = Incoming(text=text, chat_id=user, user_id=user, channel=CHANNEL)
+        word = normalize(text)
+        if word in FEEDBACK_WORDS:
+            ok = await asyncio.to_thread(self.engine.feedback, msg, FEEDBACK_WORDS[word])
+            return THANKS[ok]
+        pending = self.late.get(user)
+        if pending is not None and word in MORE_WORDS:
+            return await self._deliver(user, pending, text)
+        self.late.drop(user)
+        return await self._deliver(user, asyncio.ensure_future(asyncio.to_thread(self.engine.handle, msg)), text)
+
+    async def _deliver(self, user: str, fut: asyncio.Future[Reply], text: str) -> str:
+        """The rendered reply if ready within the deadline, else the fallback (answer kept)."""
+        done, _ = await asyncio.wait({fut}, timeout=self.deadline_s)
+        if not done:
+            self.late.put(user, fut)
+            log.warning("wechat: engine missed the %.1fs deadline, fallback sent", self.deadline_s)
+            return FALLBACK[guess_lang(text)]
+        self.late.drop(user)
+        try:
+            return render_reply(fut.result())
+        except Exception:  # the engine promises not to raise; never let it break the channel
+            log.exception("wechat: engine or rendering failed")
+            return SORRY

@@ -1,0 +1,66 @@
+"""Answer selection: which passages carry the kind of answer asked for, which sentences to quote.
+
+A "多少" question wants the sentence with the number, a "什么时候" question the date,
+"谁" a name with a title, "是什么" a definition.  Every sentence returned is a
+verbatim slice of the passage.
+"""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.query import QuestionType
+from retrieval.text import split_sentences
+
+_NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)"
+ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
+    "count": re.compile(
+        _NUM + r"\s*(?:余|多)?\s*(?:个|名|万|亿|元|家|处|人|户|斤|亩|项|条|%|倍|平方米|公里|所|座|场|次|位|件|支|村|批)"
+    ),
+    "when": re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月(?:初|底|份)?|\d{1,2}日|年底|年初|今年|去年"),
+    "size": re.compile(_NUM + r"\s*(?:余|多)?\s*(?:平方米|平方公里|亩|公顷|米)"),
+    "who": re.compile(
+        r"(?:书记|主任|主理人|负责人|区长|市长|总监|代表|院长|经理|队长)[、，\s]*[\u4e00-\u9fff]{2,3}"
+        r"|[\u4e00-\u9fff]{2,3}(?:说|介绍|表示|指出)"
+    ),
+    "define": re.compile(r"即|就是|是指|指的是|具体是|包括"),
+}
+TYPE_BONUS = 0.25  # relative boost of a passage holding the kind of answer asked for
+
+
+def has_answer_type(qtype: QuestionType, text: str, terms: tuple[str, ...] = ()) -> bool:
+    """Does some sentence of ``text`` hold the answer type (and, if given, a query term)?"""
+    pattern = ANSWER_PATTERNS.get(qtype)
+    if pattern is None:
+        return False
+    for sentence in split_sentences(text):
+        if pattern.search(sentence) and (not terms or any(t in sentence for t in terms)):
+            return True
+    return False
+
+
+def _sentence_score(sentence: str, weights: dict[str, float], qtype: QuestionType) -> float:
+    score = sum(w for t, w in weights.items() if len(t) >= 2 and not t.startswith("q:") and t in sentence)
+    score += sum(0.5 * w for t, w in weights.items() if t.startswith("q:") and f"“{t[2:]}”" in sentence)
+    pattern = ANSWER_PATTERNS.get(qtype)
+    if pattern is not None and pattern.search(sentence):
+        score += 1.5
+    return score
+
+
+def best_sentences(text: str, weights: dict[str, float], qtype: QuestionType, limit: int = 2) -> tuple[str, ...]:
+    """1–``limit`` consecutive sentences of ``text`` that best answer the question, verbatim."""
+    sentences = split_sentences(text)
+    if len(sentences) <= 1:
+        return tuple(sentences)
+    scores = [_sentence_score(s, weights, qtype) for s in sentences]
+    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    chosen = [best]
+    # a short sentence rarely stands alone: take its neighbour that also matches
+    if limit > 1 and len(sentences[best]) < 60:
+        after = best + 1
+        if after < len(sentences) and scores[after] > 0:
+            chosen.append(after)
+        elif best > 0 and scores[best - 1] > 0:
+            chosen.insert(0, best - 1)
+    return tuple(sentences[i] for i in chosen)

@@ -1,0 +1,125 @@
+"""The searchable library: cleaned articles, passages, tokenizer, BM25 index, lexicons."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.cleanup import clean_text
+from retrieval.index import BM25Index
+from retrieval.lexicon import Lexicon, load_lexicon
+from retrieval.loader import RawArticle, read_corpus
+from retrieval.passages import Article, Passage, build_article
+from retrieval.tokenize import Tokenizer, quoted_terms
+
+
+@dataclass
+class TokenCache:
+    """Tokens of passages already seen, reusable while the dictionary has not grown into them."""
+
+    words: frozenset[str] = frozenset()
+    tokens: dict[str, list[str]] = field(default_factory=dict)
+
+    def usable(self, words: frozenset[str]) -> dict[str, list[str]]:
+        new_words = words - self.words
+        if not new_words:
+            return self.tokens
+        pattern = re.compile("|".join(re.escape(w) for w in sorted(new_words, key=len, reverse=True)))
+        return {text: toks for text, toks in self.tokens.items() if not pattern.search(text)}
+
+
+@dataclass
+class Library:
+    corpus_dir: Path
+    articles: dict[str, Article]
+    passages: list[Passage]
+    tokenizer: Tokenizer
+    lexicon: Lexicon
+    index: BM25Index
+    doc_tokens: list[list[str]]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    cache: TokenCache = field(default_factory=TokenCache)
+    build_seconds: float = 0.0
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return {a.article_id: a.digest for a in self.articles.values()}
+
+    def neighbour(self, passage: Passage, step: int) -> Passage | None:
+        pid = passage.pid + step
+        if 0 <= pid < len(self.passages) and self.passages[pid].article == passage.article:
+            return self.passages[pid]
+        return None
+
+
+def _meta_str(meta: Mapping[str, object], key: str) -> str:
+    value = meta.get(key, "")
+    return str(value) if value is not None else ""
+
+
+def passage_document(passage: Passage, article: Article) -> str:
+    """What the index sees for a passage: its text, its section heading and the article's districts."""
+    return " ".join([passage.text, passage.section, " ".join(article.districts)])
+
+
+def _layout(raws: list[RawArticle], tokenizer: Tokenizer, lexicon: Lexicon) -> dict[str, Article]:
+    articles: dict[str, Article] = {}
+    cleaned = []
+    for raw in raws:
+        blocks = clean_text(raw.text, tokenizer.is_word)
+        cleaned.append((raw, blocks))
+        text = "\n".join(b.text for b in blocks)
+        for term in quoted_terms(lexicon.to_simplified(text) if lexicon.is_traditional(text) else text):
+            tokenizer.add_word(term)
+    next_pid = 0
+    for raw, blocks in cleaned:
+        article = build_article(raw.article_id, blocks, title=_meta_str(raw.meta, "title"), first_pid=next_pid)
+        article.path = str(raw.path)
+        article.digest = raw.digest
+        article.year = _meta_str(raw.meta, "year") or _meta_str(raw.meta, "date")[:4]
+        article.source = _meta_str(raw.meta, "source")
+        districts = raw.meta.get("districts", ())
+        article.districts = tuple(str(d) for d in districts) if isinstance(districts, (list, tuple)) else ()
+        next_pid += len(article.passages)
+        articles[article.article_id] = article
+    return articles
+
+
+def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers: int | None = None) -> Library:
+    """Load corpus/ and index it. Unchanged passages reuse ``cache``'s tokens."""
+    started = time.perf_counter()
+    corpus_dir = Path(corpus_dir)
+    lexicon = load_lexicon(corpus_dir)
+    raws, skipped = read_corpus(corpus_dir)
+    tokenizer = Tokenizer(lexicon.user_words, lexicon.stopwords)
+    articles = _layout(raws, tokenizer, lexicon)
+    passages = [p for a in articles.values() for p in a.passages]
+    documents = []
+    for passage in passages:
+        article = articles[passage.article]
+        doc = passage_document(passage, article)
+        documents.append(lexicon.to_simplified(doc) if lexicon.is_traditional(passage.text) else doc)
+    words = frozenset(tokenizer.added_words)
+    known = (cache or TokenCache()).usable(words)
+    todo = [d for d in dict.fromkeys(documents) if d not in known]
+    fresh = tokenizer.tokenize_many(todo, workers=workers or min(2, os.cpu_count() or 1))
+    tokens_by_doc = {**known, **dict(zip(todo, fresh))}
+    doc_tokens = [tokens_by_doc[d] for d in documents]
+    index = BM25Index(doc_tokens)
+    new_cache = TokenCache(words, {d: tokens_by_doc[d] for d in documents})
+    return Library(
+        corpus_dir=corpus_dir,
+        articles=articles,
+        passages=passages,
+        tokenizer=tokenizer,
+        lexicon=lexicon,
+        index=index,
+        doc_tokens=doc_tokens,
+        skipped=skipped,
+        cache=new_cache,
+        build_seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,106 @@
+"""Query understanding: language, traditional→simplified, glossary, question type, expansions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from retrieval.library import Library
+from retrieval.text import cjk_ratio, fullwidth_to_ascii, strip_controls
+from retrieval.tokenize import code_parts, program_codes
+
+QuestionType = Literal["count", "when", "who", "where", "size", "define", "how", "other"]
+
+MAX_QUERY_CHARS = 200
+CODE_PART_WEIGHT = 0.6  # a quoted part (“1”, “2” …) of a programme asked about
+SYNONYM_WEIGHT = 0.7
+PIECE_WEIGHT = 0.5  # a known piece of a word the corpus never uses
+
+_QTYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
+    ("when", re.compile(r"什么时候|何时|哪一?年|哪天|几月|几号|日期|when|what year|what date", re.I)),
+    ("who", re.compile(r"谁|哪位|何人|姓名|名字|who", re.I)),
+    ("size", re.compile(r"多大|面积|多少平方|how big|how large|\bsize\b|\barea\b", re.I)),
+    ("count", re.compile(r"多少|几|how many|how much|number of", re.I)),
+    ("where", re.compile(r"哪里|哪儿|在哪|何处|地址|where", re.I)),
+    ("define", re.compile(r"是什么|什么是|指什么|是指|含义|意思|内容|what is|what are|what's|mean", re.I)),
+    ("how", re.compile(r"怎么|怎样|如何|靠什么|通过什么|how", re.I)),
+]
+
+
+@dataclass
+class Query:
+    original: str
+    text: str  # what is searched: simplified Chinese, glossary applied
+    lang: Literal["zh", "en"]
+    qtype: QuestionType
+    tokens: list[str]  # content tokens, in order
+    weights: dict[str, float] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)  # programme codes named in the question
+    unknown: list[str] = field(default_factory=list)  # content tokens the corpus never uses
+    truncated: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.tokens
+
+
+def detect_lang(text: str) -> Literal["zh", "en"]:
+    letters = sum(1 for c in text if c.isascii() and c.isalpha())
+    return "en" if letters >= 3 and cjk_ratio(text) < 0.2 else "zh"
+
+
+def question_type(text: str) -> QuestionType:
+    for qtype, pattern in _QTYPE_PATTERNS:
+        if pattern.search(text):
+            return qtype
+    return "other"
+
+
+def normalize_question(text: str) -> str:
+    text = strip_controls(unicodedata.normalize("NFKC", fullwidth_to_ascii(text)))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def understand(library: Library, question: str, extra: str = "") -> Query:
+    """Turn a user's question into weighted search terms. ``extra`` is context from earlier turns."""
+    text = normalize_question(question)
+    truncated = len(text) > MAX_QUERY_CHARS
+    text = text[:MAX_QUERY_CHARS]
+    lexicon = library.lexicon
+    lang = detect_lang(text)
+    if lexicon.is_traditional(text):
+        text = lexicon.to_simplified(text)
+    qtype = question_type(text)
+    searched = lexicon.translate_english(text) if lang == "en" else text
+    expanded = lexicon.expand_synonyms(searched)
+    tokenizer = library.tokenizer
+    tokens = tokenizer.tokenize(searched)
+    weights: dict[str, float] = {}
+    for token in tokens:
+        weights[token] = weights.get(token, 0.0) + 1.0
+    for token in tokenizer.tokenize(expanded):
+        weights.setdefault(token, SYNONYM_WEIGHT)
+    for token in tokenizer.tokenize(extra):
+        weights.setdefault(token, 0.5)
+    codes = program_codes(searched)
+    for code in codes:
+        for part in code_parts(code):
+            weights.setdefault(f"q:{part}", CODE_PART_WEIGHT)
+    unknown = [t for t in dict.fromkeys(tokens) if not library.index.knows(t)]
+    for token in unknown:  # a word the articles never use: fall back on its known pieces
+        for piece in tokenizer.pieces(token):
+            if library.index.knows(piece) and piece not in tokenizer.stopwords:
+                weights.setdefault(piece, PIECE_WEIGHT)
+    return Query(
+        original=question,
+        text=" ".join([searched.strip(), extra.strip()]).strip(),
+        lang=lang,
+        qtype=qtype,
+        tokens=list(dict.fromkeys(tokens)),
+        weights=weights,
+        codes=codes,
+        unknown=unknown,
+        truncated=truncated,
+    )

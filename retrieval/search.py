@@ -1,0 +1,148 @@
+"""Search: BM25 with section and neighbour context, and the decision to decline.
+
+A passage is scored on its own text plus its section heading (in the index), plus a
+share of the score of the passage just before it in the same section: a programme
+is often named in one paragraph and spelled out in the next, which never repeats
+the name.  A question is declined when the best passage leaves most of what was
+asked unmatched, or when it names something (a programme number, a foreign word)
+the articles never mention.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from retrieval.answer import TYPE_BONUS, has_answer_type
+from retrieval.library import Library
+from retrieval.passages import MAX_CHARS, Passage
+from retrieval.query import Query
+
+PREVIOUS_SHARE = 0.35  # share of the previous passage's score a passage inherits
+MIN_COVERAGE = 0.5  # share of the question's weight the best passage must match
+_CODE_LIKE = re.compile(r"\d|[a-z]")
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+    terms: tuple[str, ...]  # query terms that occur in the passage (for highlighting)
+    before: Passage | None = None  # the passage it was found through, shown first
+
+    @property
+    def text(self) -> str:
+        if self.before is None:
+            return self.passage.text
+        return self.before.text + "\n" + self.passage.text
+
+
+@dataclass
+class SearchResult:
+    query: Query
+    hits: list[Hit] = field(default_factory=list)
+    answerable: bool = False
+    reason: str = ""
+    coverage: float = 0.0
+
+
+def contextual_scores(library: Library, own: np.ndarray) -> np.ndarray:
+    """Own score plus a share of the previous passage's when both sit in the same section."""
+    if not len(own):
+        return own
+    previous = np.zeros_like(own)
+    previous[1:] = own[:-1]
+    same = library_same_section(library)
+    return own + PREVIOUS_SHARE * previous * same
+
+
+def library_same_section(library: Library) -> np.ndarray:
+    cached = getattr(library, "_same_section", None)
+    if cached is None or len(cached) != len(library.passages):
+        cached = np.zeros(len(library.passages), dtype=np.float64)
+        for i in range(1, len(library.passages)):
+            a, b = library.passages[i - 1], library.passages[i]
+            cached[i] = float(a.article == b.article and a.section == b.section)
+        library._same_section = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def display_terms(library: Library, query: Query, text: str) -> tuple[str, ...]:
+    """The query's terms as they appear in ``text``, longest first, for highlighting."""
+    found = [t for t in query.weights if not t.startswith("q:") and len(t) >= 2 and t in text]
+    found += [t for t in query.weights if t.startswith("q:") and f"“{t[2:]}”" in text]
+    terms = [f"“{t[2:]}”" if t.startswith("q:") else t for t in found]
+    return tuple(sorted(dict.fromkeys(terms), key=len, reverse=True))
+
+
+def coverage(library: Library, query: Query, doc: int) -> float:
+    """Share of the question's idf weight found in passage ``doc`` or the passage before it."""
+    idf_cap = float(library.index.idf.max()) if len(library.index.idf) else 1.0
+    tokens = set(library.doc_tokens[doc])
+    if doc > 0 and library_same_section(library)[doc]:
+        tokens |= set(library.doc_tokens[doc - 1])
+    total = matched = 0.0
+    for token in query.tokens:
+        weight = library.index.idf_of(token) if library.index.knows(token) else idf_cap
+        weight = max(weight, 0.1)
+        total += weight
+        if token in tokens:
+            matched += weight
+    return matched / total if total else 0.0
+
+
+def text_coverage(library: Library, query: Query, text: str) -> float:
+    """Share of the question's idf weight whose terms occur in ``text`` itself."""
+    total = matched = 0.0
+    for token in query.tokens:
+        weight = max(library.index.idf_of(token), 0.1)
+        total += weight
+        matched += weight if token in text else 0.0
+    return matched / total if total else 0.0
+
+
+def _hit(library: Library, query: Query, i: int, score: float, own: float) -> Hit:
+    """A hit; found through the passage before it, it shows that passage too."""
+    passage = library.passages[i]
+    before = library.neighbour(passage, -1)
+    if before is not None and (
+        before.section != passage.section
+        or len(before.text) + len(passage.text) + 1 > MAX_CHARS
+        or text_coverage(library, query, passage.text) >= 0.5
+        or text_coverage(library, query, before.text + passage.text)
+        < text_coverage(library, query, passage.text) + 0.25
+    ):
+        before = None
+    text = passage.text if before is None else before.text + passage.text
+    return Hit(passage, score, display_terms(library, query, text), before)
+
+
+def search(library: Library, query: Query, k: int = 10) -> SearchResult:
+    result = SearchResult(query=query)
+    if query.empty:
+        result.reason = "empty"
+        return result
+    own = library.index.scores(query.weights)
+    scores = contextual_scores(library, own)
+    pool = [i for i in library.index.top(scores, k * 3) if scores[i] > 0]
+    for i in pool:
+        terms = display_terms(library, query, library.passages[i].text)
+        if has_answer_type(query.qtype, library.passages[i].text, terms):
+            scores[i] *= 1 + TYPE_BONUS
+    top = sorted(pool, key=lambda i: (-scores[i], i))[:k]
+    result.hits = [_hit(library, query, i, float(scores[i]), float(own[i])) for i in top]
+    if not result.hits:
+        result.reason = "no match"
+        return result
+    strange = [t for t in query.unknown if _CODE_LIKE.search(t)]
+    if strange:
+        result.reason = f"unknown terms: {', '.join(strange)}"
+        return result
+    result.coverage = coverage(library, query, top[0])
+    if result.coverage < MIN_COVERAGE:
+        result.reason = f"weak match (coverage {result.coverage:.2f})"
+        return result
+    result.answerable = True
+    return result

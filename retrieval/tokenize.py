@@ -1,0 +1,124 @@
+"""One tokenization pipeline for passages and queries: jieba + a domain dictionary.
+
+Numbered programmes ("1226", "125510", "1+7+2+N", "5+4") stay whole; terms the
+articles put in quotes (红色物业, 暖新之家, 七星九美十三香 …) become dictionary words
+at load time; a quoted single number (“1”即…) becomes a marker token ``q:1`` so that
+the paragraph that spells a programme out can be found from the programme's name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from multiprocessing import get_context
+
+import jieba
+
+from retrieval.text import fullwidth_to_ascii, strip_controls
+
+jieba.setLogLevel(logging.WARNING)
+
+PROGRAM_CODE = re.compile(r"(?<![\d.])\d+(?:\s*[+＋]\s*(?:\d+|[A-Za-z]))+(?![\d.])|(?<![\d.%])\d{3,8}(?![\d.%年万亿元个名])")
+QUOTED_NUMBER = re.compile(r"[“\"‘']\s*(\d{1,2}|[A-Za-z])\s*[”\"’']")
+QUOTED_TERM = re.compile(r"[“\"]([\u4e00-\u9fffA-Za-z0-9+]{2,10})[”\"]")
+_PROTECTED = re.compile(f"{QUOTED_NUMBER.pattern}|{PROGRAM_CODE.pattern}")
+_TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
+DOMAIN_FREQ = 200_000
+
+
+def quoted_terms(text: str) -> set[str]:
+    """Terms the text puts in quotes: candidate domain words."""
+    return {m.group(1) for m in QUOTED_TERM.finditer(text) if not m.group(1).isdigit()}
+
+
+def program_codes(text: str) -> list[str]:
+    return [re.sub(r"\s+", "", m.group(0)).lower() for m in PROGRAM_CODE.finditer(fullwidth_to_ascii(text))]
+
+
+def code_parts(code: str) -> list[str]:
+    """The parts a programme code is spelled out by: 1226 → 1, 2, 6; 5+4 → 5, 4."""
+    parts = code.split("+") if "+" in code else list(code)
+    seen: list[str] = []
+    for part in parts:
+        if part and part not in seen:
+            seen.append(part)
+    return seen
+
+
+class Tokenizer:
+    """jieba in search mode with the corpus's own words; stop words removed."""
+
+    def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = ()) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        self.stopwords = frozenset(stopwords)
+        self.added_words: set[str] = set()
+        for word in words:
+            self.add_word(word)
+
+    def add_word(self, word: str) -> None:
+        word = word.strip()
+        if len(word) >= 2 and word not in self.added_words:
+            self._jieba.add_word(word, freq=DOMAIN_FREQ)
+            self.added_words.add(word)
+
+    def is_word(self, text: str) -> bool:
+        return self._jieba.FREQ.get(text, 0) > 0
+
+    def _segment(self, text: str) -> Iterable[str]:
+        """jieba's search mode, but every dictionary word inside a long word, not only 2–3 grams."""
+        freq = self._jieba.FREQ
+        for word in self._jieba.cut(text, HMM=True):
+            if word in self.stopwords:
+                continue  # nor its pieces: 什么时候 is no question about 时候
+            n = len(word)
+            if n > 2:
+                for size in range(2, n):
+                    for start in range(n - size + 1):
+                        piece = word[start:start + size]
+                        if freq.get(piece):
+                            yield piece
+            yield word
+
+    def raw_tokens(self, text: str) -> list[str]:
+        """Tokens before single stop words are dropped."""
+        text = unicodedata.normalize("NFKC", fullwidth_to_ascii(strip_controls(text))).lower()
+        tokens: list[str] = []
+        last = 0
+        for match in _PROTECTED.finditer(text):
+            tokens.extend(self._segment(text[last:match.start()]))
+            if match.group(1):
+                tokens.append(f"q:{match.group(1)}")
+            else:
+                tokens.append(re.sub(r"\s+", "", match.group(0)))
+            last = match.end()
+        tokens.extend(self._segment(text[last:]))
+        return [t.strip() for t in tokens if t.strip() and _TOKEN_OK.search(t)]
+
+    def pieces(self, word: str) -> list[str]:
+        """Smaller units of a word: its dictionary sub-words, else its characters."""
+        parts = [p for p in self._jieba.cut(word, HMM=False) if p != word]
+        return parts if len(parts) > 1 else [c for c in word if c != word]
+
+    def tokenize(self, text: str) -> list[str]:
+        return [t for t in self.raw_tokens(text) if t not in self.stopwords]
+
+    def tokenize_many(self, texts: Sequence[str], workers: int = 1) -> list[list[str]]:
+        """Tokenize many texts, over ``workers`` processes when it pays (fork shares the dictionary)."""
+        if workers <= 1 or len(texts) < 2000:
+            return [self.tokenize(t) for t in texts]
+        global _WORKER
+        _WORKER = self
+        chunk = max(1, len(texts) // (workers * 8))
+        with get_context("fork").Pool(workers) as pool:
+            return pool.map(_tokenize_in_worker, texts, chunksize=chunk)
+
+
+_WORKER: Tokenizer | None = None
+
+
+def _tokenize_in_worker(text: str) -> list[str]:
+    assert _WORKER is not None
+    return _WORKER.tokenize(text)

@@ -22,6 +22,7 @@ from retrieval.query import Query
 
 PREVIOUS_SHARE = 0.35  # share of the previous passage's score a passage inherits
 MIN_COVERAGE = 0.5  # share of the question's weight the best passage must match
+RELATIVE_FLOOR = 0.3  # a hit scoring under this share of the best one is not worth showing
 _CODE_LIKE = re.compile(r"\d|[a-z]")
 
 
@@ -131,7 +132,10 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
         terms = display_terms(library, query, library.passages[i].text)
         if has_answer_type(query.qtype, library.passages[i].text, terms):
             scores[i] *= 1 + TYPE_BONUS
+        scores[i] *= 0.5 + 0.5 * coverage(library, query, i)  # coordination: favour matching more of the question
     top = sorted(pool, key=lambda i: (-scores[i], i))[:k]
+    if top:
+        top = [i for i in top if scores[i] >= RELATIVE_FLOOR * scores[top[0]]]
     result.hits = [_hit(library, query, i, float(scores[i]), float(own[i])) for i in top]
     if not result.hits:
         result.reason = "no match"

@@ -1,0 +1,86 @@
+"""The answering commands: ask, chat, reload, eval. Each builds the services and delegates."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from bot.app import Services, build_services
+from bot.channels.terminal import interactive, print_reply, run_lines
+from bot.config import PROJECT_ROOT, Settings
+from bot.messages import Incoming
+
+DEV_SET = PROJECT_ROOT / "tests" / "eval"
+
+
+def _services() -> Services:
+    return build_services(Settings())
+
+
+@click.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per answer.")
+def ask(question: str, as_json: bool) -> None:
+    """Answer QUESTION; with '-' answer every line of stdin independently."""
+    services = _services()
+    try:
+        if question == "-":
+            run_lines(services.engine.handle, sys.stdin, sys.stdout, as_json=as_json, chat_id=lambda n: f"cli-batch-{n}")
+        else:
+            reply = services.engine.handle(Incoming(question, chat_id="cli-ask", user_id="local", channel="cli"))
+            print_reply(reply, sys.stdout, as_json=as_json, color=sys.stdout.isatty())
+    finally:
+        services.close()
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Read one message per line from stdin, write JSON lines.")
+def chat(as_json: bool) -> None:
+    """Chat in the terminal (one conversation, follow-ups work)."""
+    services = _services()
+    try:
+        if as_json or not sys.stdin.isatty():
+            run_lines(services.engine.handle, sys.stdin, sys.stdout, as_json=as_json, chat_id="cli-chat")
+        else:
+            interactive(services.engine.handle)
+    finally:
+        services.close()
+
+
+@click.command("reload")
+def reload_command() -> None:
+    """Rebuild the index from corpus/ and print a summary."""
+    services = _services()
+    try:
+        report = services.engine.reload(who="cli", origin="cli")
+    finally:
+        services.close()
+    status = "ok" if report.ok else f"FAILED: {report.error}"
+    click.echo(f"reload {status}: {report.articles} articles, {report.passages} passages in {report.duration_s:.2f}s")
+    for name, reason in report.skipped:
+        click.echo(f"  skipped {name}: {reason}")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command("eval")
+@click.option("--questions", type=click.Path(path_type=Path, exists=True), default=DEV_SET / "dev_questions.tsv")
+@click.option("--conversations", type=click.Path(path_type=Path), default=DEV_SET / "dev_conversations.tsv")
+@click.option("--json", "as_json", is_flag=True)
+def eval_command(questions: Path, conversations: Path, as_json: bool) -> None:
+    """Score the engine on a question set: hit@1/hit@3 per kind, no-answer and conversation accuracy."""
+    from bot.engine import Engine
+    from bot.evaluation import evaluate
+
+    engine = Engine.from_corpus(Settings().corpus_dir)
+    report = evaluate(engine, questions, conversations)
+    if as_json:
+        right, total = report.none_accuracy()
+        conv_right, conv_total = report.conversation_accuracy()
+        payload = {"kinds": report.by_kind(), "none": [right, total], "conversations": [conv_right, conv_total]}
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        click.echo(report.format())

@@ -1,0 +1,64 @@
+"""Per-chat conversation state: the last topic, its passages for "更多", the article for "原文"."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.messages import Quote
+
+ANAPHORA = re.compile(r"它|其|这个|这项|这些|那个|该|此|上述|他们|她们|他|她|\b(it|its|they|their|this|that|them)\b", re.I)
+
+
+@dataclass
+class ChatState:
+    topic: str = ""  # the last answered question's searched text
+    quotes: list[Quote] = field(default_factory=list)  # every passage found for the topic, best first
+    shown: int = 0  # how many of `quotes` the user has seen
+    article: str = ""  # article behind the last answer
+    article_page: int = 0  # last article page shown (1-based), 0: none
+    mode: str = "answer"  # what "更多" continues: answer passages or article pages
+    last_exchange: str = ""
+    last_answer_exchange: str = ""
+    touched: float = 0.0
+
+
+class Conversations:
+    """Thread-safe store of chat states that expire after ``ttl_s`` idle seconds."""
+
+    def __init__(self, ttl_s: float = 1800, clock: Callable[[], float] = time.monotonic, limit: int = 100_000):
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self.limit = limit
+        self._states: dict[tuple[str, str], ChatState] = {}
+        self._lock = threading.Lock()
+
+    def get(self, channel: str, chat_id: str) -> ChatState:
+        now = self.clock()
+        with self._lock:
+            state = self._states.get((channel, chat_id))
+            if state is None or now - state.touched > self.ttl_s:
+                if len(self._states) >= self.limit:
+                    self._expire(now)
+                state = ChatState()
+                self._states[(channel, chat_id)] = state
+            state.touched = now
+            return state
+
+    def _expire(self, now: float) -> None:
+        for key in [k for k, s in self._states.items() if now - s.touched > self.ttl_s] or list(self._states)[:1]:
+            del self._states[key]
+
+
+def is_follow_up(state: ChatState, question: str, content_tokens: list[str], entities: set[str]) -> bool:
+    """Does the question lean on the previous turn's topic?"""
+    if not state.topic:
+        return False
+    if ANAPHORA.search(question):
+        return True
+    if any(t in entities for t in content_tokens):
+        return False
+    return len(content_tokens) <= 2

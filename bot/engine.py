@@ -1,0 +1,171 @@
+"""The conversation engine: a neutral message in, a neutral reply out.
+
+Channels call :meth:`Engine.handle`; the engine runs commands (help, 更多, 原文),
+resolves follow-ups against the chat's state, searches, composes the reply and
+hands a record of the exchange to the sink.  No platform SDK is imported here.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bot.answers import compose_answer, compose_article_page, compose_more, compose_no_answer, quote_of
+from bot.conversation import Conversations, is_follow_up
+from bot.messages import Incoming, Lang, Reply, ReplyKind
+from bot.records import Exchange, Feedback, NullSink, PassageRef, ReloadReport, Sink
+from bot.texts import text as ui
+from retrieval.library import Library, build_library
+from retrieval.loader import read_lines
+from retrieval.query import detect_lang, normalize_question, understand
+from retrieval.search import search
+
+HELP = re.compile(r"^(/?start|/?help|帮助|菜单|你好|您好|hi|hello|hey|哈喽|嗨|在吗|\?|？)$", re.I)
+MORE = re.compile(r"^(更多|more|下一页|next|继续)$", re.I)
+ARTICLE = re.compile(r"^(原文|全文|full text|original|article)\s*(\d{1,3})?$", re.I)
+_TRIM = re.compile(r"^[\s。！？!?.,，~～]+|[\s。！？!?.,，~～]+$")
+
+
+class Engine:
+    def __init__(self, library: Library, *, sink: Sink | None = None, ttl_s: float = 1800) -> None:
+        self.library = library
+        self.sink: Sink = sink or NullSink()
+        self.conversations = Conversations(ttl_s)
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def from_corpus(cls, corpus_dir: Path, *, sink: Sink | None = None, ttl_s: float = 1800) -> Engine:
+        return cls(build_library(Path(corpus_dir)), sink=sink, ttl_s=ttl_s)
+
+    @property
+    def article_count(self) -> int:
+        return len(self.library.articles)
+
+    @property
+    def passage_count(self) -> int:
+        return len(self.library.passages)
+
+    def examples(self, lang: str = "zh") -> list[str]:
+        rows = [line.split("\t", 1) for line in read_lines(self.library.corpus_dir / "examples.tsv")]
+        return [q.strip() for code, q in (r for r in rows if len(r) == 2) if code.strip() == lang][:4]
+
+    # -- the reply path -------------------------------------------------------------
+    def handle(self, msg: Incoming) -> Reply:
+        started = time.perf_counter()
+        try:
+            reply = self._dispatch(msg)
+        except Exception as exc:  # never a traceback to the user
+            print(f"engine error on {msg.text[:80]!r}: {exc!r}", file=sys.stderr)
+            lang: Lang = detect_lang(msg.text or "")
+            reply = Reply(ReplyKind.NOTICE, lang, msg.text, intro=ui("error", lang), error=repr(exc))
+        self._log(msg, reply, (time.perf_counter() - started) * 1000)
+        return reply
+
+    def _dispatch(self, msg: Incoming) -> Reply:
+        question = normalize_question(msg.text or "")
+        lang = detect_lang(question)
+        command = _TRIM.sub("", question)
+        if not re.search(r"[\w\u4e00-\u9fff]", question):
+            return Reply(ReplyKind.INVALID, lang, msg.text, intro=ui("empty", lang), suggestions=self.examples(lang))
+        if HELP.match(command):
+            return Reply(ReplyKind.HELP, lang, msg.text, intro=ui("help", lang), suggestions=self.examples(lang))
+        state = self.conversations.get(msg.channel, msg.chat_id)
+        if MORE.match(command):
+            if state.mode == "article" and state.article:
+                return compose_article_page(self.library, state, msg.text, lang, state.article_page + 1)
+            return compose_more(state, msg.text, lang, self.examples(lang))
+        article = ARTICLE.match(command)
+        if article:
+            page = int(article.group(2)) if article.group(2) else 1
+            return compose_article_page(self.library, state, msg.text, lang, page)
+        return self._answer(msg, question, lang)
+
+    def _answer(self, msg: Incoming, question: str, lang: Lang) -> Reply:
+        library = self.library  # one consistent index for the whole answer, even during a reload
+        state = self.conversations.get(msg.channel, msg.chat_id)
+        query = understand(library, question)
+        result = search(library, query)
+        entities = library.tokenizer.added_words | set(query.codes)
+        follow_up = is_follow_up(state, question, query.tokens, entities)
+        if follow_up:
+            rewritten = search(library, understand(library, question, extra=state.topic))
+            if rewritten.answerable or not result.answerable:
+                result = rewritten
+        if not result.answerable:
+            return compose_no_answer(result, msg.text, lang, self.examples(lang))
+        reply = compose_answer(library, result, msg.text, lang, follow_up=follow_up)
+        state.topic = result.query.text
+        state.quotes = [quote_of(library, hit) for hit in result.hits]
+        state.shown = len(reply.quotes)
+        state.article = result.hits[0].passage.article
+        state.article_page = 0
+        state.mode = "answer"
+        state.last_answer_exchange = reply.exchange_id
+        return reply
+
+    def _log(self, msg: Incoming, reply: Reply, latency_ms: float) -> None:
+        best = reply.best
+        exchange = Exchange(
+            exchange_id=reply.exchange_id,
+            channel=msg.channel,
+            chat_id=msg.chat_id,
+            user_id=msg.user_id,
+            message=msg.text,
+            query=reply.query,
+            answered=reply.answered,
+            kind=reply.kind.value,
+            passages=[PassageRef(q.source.article, q.paragraph, round(q.score, 4)) for q in reply.quotes],
+            reply_length=len(reply.intro) + sum(len(s) for s in reply.direct) + sum(len(q.text) for q in reply.quotes),
+            latency_ms=round(latency_ms, 3),
+            error=reply.error,
+            best_text=best.text if best else "",
+        )
+        try:
+            self.sink.record_exchange(exchange)
+        except Exception as exc:  # logging never breaks answering
+            print(f"could not log exchange: {exc!r}", file=sys.stderr)
+
+    # -- feedback and reload --------------------------------------------------------
+    def feedback(self, msg: Incoming, up: bool, exchange_id: str | None = None, reason: str = "") -> bool:
+        state = self.conversations.get(msg.channel, msg.chat_id)
+        target = exchange_id or state.last_answer_exchange
+        if not target:
+            return False
+        record = Feedback(target, up, reason, channel=msg.channel, chat_id=msg.chat_id, user_id=msg.user_id)
+        try:
+            self.sink.record_feedback(record)
+        except Exception as exc:
+            print(f"could not store feedback: {exc!r}", file=sys.stderr)
+        return True
+
+    def reload(self, who: str = "", origin: str = "cli") -> ReloadReport:
+        """Rebuild from corpus/; the old library answers until the new one is swapped in."""
+        report = ReloadReport(who=who, origin=origin)
+        started = time.perf_counter()
+        with self._reload_lock:
+            old = self.library
+            try:
+                new = build_library(old.corpus_dir, cache=old.cache)
+                if not new.articles:
+                    raise RuntimeError("no readable article in corpus/articles")
+            except Exception as exc:
+                report.ok = False
+                report.error = str(exc) or repr(exc)
+                report.articles, report.passages = len(old.articles), len(old.passages)
+            else:
+                before, after = old.digests, new.digests
+                report.added = sorted(set(after) - set(before))
+                report.removed = sorted(set(before) - set(after))
+                report.changed = sorted(k for k in set(after) & set(before) if after[k] != before[k])
+                report.skipped = list(new.skipped)
+                report.articles, report.passages = len(new.articles), len(new.passages)
+                self.library = new  # atomic swap
+        report.duration_s = round(time.perf_counter() - started, 3)
+        try:
+            self.sink.record_reload(report)
+        except Exception as exc:
+            print(f"could not log reload: {exc!r}", file=sys.stderr)
+        return report

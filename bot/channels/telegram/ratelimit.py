@@ -1,0 +1,58 @@
+"""A per-user sliding-window rate limit for incoming messages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from enum import Enum
+
+
+class Verdict(str, Enum):
+    ALLOW = "allow"
+    WARN = "warn"  # over the limit: tell the user once
+    DROP = "drop"  # still over the limit: stay quiet
+
+
+class SlidingWindowLimiter:
+    """At most ``limit`` accepted messages per user in any ``window_s`` seconds.
+
+    Refused messages do not count, so a user who stops is served again as soon as
+    the oldest accepted message leaves the window. ``limit <= 0`` disables it.
+    """
+
+    MAX_USERS = 10_000  # past this many tracked users, idle ones are forgotten
+
+    def __init__(self, limit: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> Verdict:
+        if self.limit <= 0:
+            return Verdict.ALLOW
+        now = self._clock()
+        with self._lock:
+            if len(self._hits) > self.MAX_USERS:
+                self._forget_idle(now)
+            hits = self._hits.setdefault(key, deque())
+            while hits and now - hits[0] >= self.window_s:
+                hits.popleft()
+            if len(hits) < self.limit:
+                hits.append(now)
+                self._warned.discard(key)
+                return Verdict.ALLOW
+            if key in self._warned:
+                return Verdict.DROP
+            self._warned.add(key)
+            return Verdict.WARN
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop users with no hit in the window (keeps memory bounded on a long run)."""
+        for key in [k for k, h in self._hits.items() if not h or now - h[-1] >= self.window_s]:
+            del self._hits[key]
+            self._warned.discard(key)

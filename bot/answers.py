@@ -58,7 +58,7 @@ def compose_answer(library: Library, result: SearchResult, question: str, lang: 
         intro=intro,
         direct=direct,
         quotes=quotes,
-        footer=ui("more_footer", lang),
+        footer=ui("more_footer" if has_more else "article_hint", lang),
         terms=best.terms,
         has_more=has_more,
     )

@@ -11,6 +11,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Sorry, I don't know — the articles don't say. You could ask:",
     },
     "more_footer": {"zh": "回复“更多”查看更多相关段落，回复“原文”查看全文。", "en": 'Reply "more" for more passages, "full text" for the article.'},
+    "article_hint": {"zh": "回复“原文”查看全文。", "en": 'Reply "full text" for the article.'},
     "article_footer": {"zh": "回复“更多”看下一页。", "en": 'Reply "more" for the next page.'},
     "more_intro": {"zh": "更多相关段落：", "en": "More passages:"},
     "no_more": {"zh": "没有更多相关段落了。可以换个问题问我。", "en": "There are no more passages. Ask me something else."},

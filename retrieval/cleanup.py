@@ -138,14 +138,15 @@ def _merge_cut_paragraphs(raws: list[_Raw], is_word: Callable[[str], bool]) -> l
     return out
 
 
-def _classify(raw: _Raw, first: bool) -> BlockKind | None:
+def _classify(raw: _Raw, first: bool, gap: int = 1) -> BlockKind | None:
+    """``gap``: the usual number of blank lines between paragraphs; captions stand further apart."""
     text = raw.text
     if FURNITURE.match(text):
         return None
     width = display_width(text)
     if width <= 40 and BYLINE.search(text) and not ends_sentence(text):
         return "byline"
-    isolated = raw.blank_before >= 2 and raw.blank_after >= 2
+    isolated = raw.blank_before > gap and raw.blank_after > gap
     if isolated and width <= 60 and text.count("。") <= 1 and not _looks_like_heading(text, 12):
         return "caption"
     if first and ends_sentence(text) and width <= 40 and "，" not in text:
@@ -162,9 +163,11 @@ def clean_text(text: str, is_word: Callable[[str], bool] = lambda s: False) -> l
     if width is not None:
         raws = _unwrap(raws, width, is_word)
     raws = _merge_cut_paragraphs(raws, is_word)
+    gaps = sorted(r.blank_before for r in raws[1:]) or [1]
+    gap = max(1, gaps[len(gaps) // 2])
     blocks: list[Block] = []
     for i, raw in enumerate(raws):
-        kind = _classify(raw, first=(i == 0))
+        kind = _classify(raw, first=(i == 0), gap=gap)
         if kind is None:
             continue
         cleaned = clean_inline(raw.text, keep_spaces=(kind in ("heading", "byline")))

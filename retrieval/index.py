@@ -43,7 +43,7 @@ class BM25Index:
         weights = self.idf[term_ids] * tf_arr * (self.k1 + 1) / (tf_arr + norm[doc_ids])
         order = np.argsort(term_ids, kind="stable")
         self.postings_doc = doc_ids[order]
-        self.postings_weight = weights[order].astype(np.float32)
+        self.postings_weight = weights[order]
         self.indptr = np.concatenate(([0], np.cumsum(np.bincount(term_ids, minlength=len(vocab))))).astype(np.int64)
 
     def _idf(self, df: np.ndarray) -> np.ndarray:

@@ -16,7 +16,8 @@ QuestionType = Literal["count", "when", "who", "where", "size", "define", "how",
 MAX_QUERY_CHARS = 200
 CODE_PART_WEIGHT = 0.6  # a quoted part (“1”, “2” …) of a programme asked about
 SYNONYM_WEIGHT = 0.7
-PIECE_WEIGHT = 0.5  # a known piece of a word the corpus never uses
+PIECE_WEIGHT = 0.5
+SINGLE_CHAR_WEIGHT = 0.5  # lone characters (找, 想, 里) say little on their own  # a known piece of a word the corpus never uses
 
 _QTYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("when", re.compile(r"什么时候|何时|哪一?年|哪天|几月|几号|日期|when|what year|what date", re.I)),
@@ -39,6 +40,8 @@ class Query:
     weights: dict[str, float] = field(default_factory=dict)
     codes: list[str] = field(default_factory=list)  # programme codes named in the question
     unknown: list[str] = field(default_factory=list)  # content tokens the corpus never uses
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)  # token → words that also count
+    unknown_names: list[str] = field(default_factory=list)  # places/people the corpus never mentions
     truncated: bool = False
 
     @property
@@ -79,9 +82,13 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
     tokens = tokenizer.tokenize(searched)
     weights: dict[str, float] = {}
     for token in tokens:
-        weights[token] = weights.get(token, 0.0) + 1.0
+        weights[token] = weights.get(token, 0.0) + (1.0 if len(token) > 1 else SINGLE_CHAR_WEIGHT)
     for token in tokenizer.tokenize(expanded):
         weights.setdefault(token, SYNONYM_WEIGHT)
+    alternatives: dict[str, tuple[str, ...]] = {}
+    for token in dict.fromkeys(tokens):
+        variants = lexicon.synonyms.get(token, ())
+        alternatives[token] = tuple(t for v in variants for t in tokenizer.tokenize(v))
     for token in tokenizer.tokenize(extra):
         weights.setdefault(token, 0.5)
     codes = program_codes(searched)
@@ -89,10 +96,13 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         for part in code_parts(code):
             weights.setdefault(f"q:{part}", CODE_PART_WEIGHT)
     unknown = [t for t in dict.fromkeys(tokens) if not library.index.knows(t)]
+    names = tokenizer.proper_nouns(searched) if unknown else set()
+    unknown_names = [t for t in unknown if t in names]
     for token in unknown:  # a word the articles never use: fall back on its known pieces
         for piece in tokenizer.pieces(token):
             if library.index.knows(piece) and piece not in tokenizer.stopwords:
                 weights.setdefault(piece, PIECE_WEIGHT)
+                alternatives[token] += (piece,)
     return Query(
         original=question,
         text=" ".join([searched.strip(), extra.strip()]).strip(),
@@ -102,5 +112,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         weights=weights,
         codes=codes,
         unknown=unknown,
+        unknown_names=unknown_names,
+        alternatives=alternatives,
         truncated=truncated,
     )

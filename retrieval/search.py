@@ -78,18 +78,28 @@ def display_terms(library: Library, query: Query, text: str) -> tuple[str, ...]:
     return tuple(sorted(dict.fromkeys(terms), key=len, reverse=True))
 
 
+def token_weight(library: Library, query: Query, token: str) -> float:
+    """How much a question token matters: its idf (or its best known variant's), lone characters less."""
+    index = library.index
+    if index.knows(token):
+        weight = index.idf_of(token)
+    else:
+        known = [index.idf_of(t) for t in query.alternatives.get(token, ()) if index.knows(t)]
+        weight = max(known) if known else (float(index.idf.max()) if len(index.idf) else 1.0)
+    weight = max(weight, 0.1)
+    return weight * (0.3 if len(token) == 1 else 1.0)
+
+
 def coverage(library: Library, query: Query, doc: int) -> float:
-    """Share of the question's idf weight found in passage ``doc`` or the passage before it."""
-    idf_cap = float(library.index.idf.max()) if len(library.index.idf) else 1.0
+    """Share of the question's weight found in passage ``doc`` or the passage before it."""
     tokens = set(library.doc_tokens[doc])
     if doc > 0 and library_same_section(library)[doc]:
         tokens |= set(library.doc_tokens[doc - 1])
     total = matched = 0.0
     for token in query.tokens:
-        weight = library.index.idf_of(token) if library.index.knows(token) else idf_cap
-        weight = max(weight, 0.1)
+        weight = token_weight(library, query, token)
         total += weight
-        if token in tokens:
+        if token in tokens or any(t in tokens for t in query.alternatives.get(token, ())):
             matched += weight
     return matched / total if total else 0.0
 
@@ -98,7 +108,7 @@ def text_coverage(library: Library, query: Query, text: str) -> float:
     """Share of the question's idf weight whose terms occur in ``text`` itself."""
     total = matched = 0.0
     for token in query.tokens:
-        weight = max(library.index.idf_of(token), 0.1)
+        weight = token_weight(library, query, token)
         total += weight
         matched += weight if token in text else 0.0
     return matched / total if total else 0.0
@@ -140,7 +150,7 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     if not result.hits:
         result.reason = "no match"
         return result
-    strange = [t for t in query.unknown if _CODE_LIKE.search(t)]
+    strange = [t for t in query.unknown if _CODE_LIKE.search(t)] + query.unknown_names
     if strange:
         result.reason = f"unknown terms: {', '.join(strange)}"
         return result

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from multiprocessing import get_context
 
 import jieba
+import jieba.posseg
 
 from retrieval.text import fullwidth_to_ascii, strip_controls
 
@@ -55,6 +56,7 @@ class Tokenizer:
         self._jieba.initialize()
         self.stopwords = frozenset(stopwords)
         self.added_words: set[str] = set()
+        self._pos: jieba.posseg.POSTokenizer | None = None
         for word in words:
             self.add_word(word)
 
@@ -96,6 +98,12 @@ class Tokenizer:
             last = match.end()
         tokens.extend(self._segment(text[last:]))
         return [t.strip() for t in tokens if t.strip() and _TOKEN_OK.search(t)]
+
+    def proper_nouns(self, text: str) -> set[str]:
+        """Place, person and organisation names jieba sees in ``text``."""
+        if self._pos is None:
+            self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        return {w.word for w in self._pos.cut(text) if w.flag in ("ns", "nr", "nrt", "nt")}
 
     def pieces(self, word: str) -> list[str]:
         """Smaller units of a word: its dictionary sub-words, else its characters."""

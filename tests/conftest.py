@@ -1,0 +1,45 @@
+"""Factory fixtures shared by the suite: the bundled corpus, an engine over it, temp corpora."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.records import MemorySink
+from retrieval.library import Library, build_library
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def library() -> Library:
+    return build_library(CORPUS)
+
+
+@pytest.fixture
+def make_engine(library: Library) -> Callable[..., Engine]:
+    """A fresh engine (own conversations and sink) over the shared bundled library."""
+
+    def make(**kwargs: object) -> Engine:
+        kwargs.setdefault("sink", MemorySink())
+        return Engine(library, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def engine(make_engine: Callable[..., Engine]) -> Engine:
+    return make_engine()
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of corpus/ for tests that add or break files."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target

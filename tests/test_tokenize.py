@@ -1,0 +1,37 @@
+from retrieval.query import understand
+
+
+def test_domain_words_and_programme_codes_stay_whole(library):
+    tokens = library.tokenizer.tokenize("实施“1226”固本强基工程，创新实施“1+7+2+N”党建服务体系，七星九美十三香")
+    assert "固本强基" in tokens
+    assert "1226" in tokens
+    assert "1+7+2+n" in tokens
+    assert "七星九美十三香" in tokens
+    assert "红色物业" in library.tokenizer.tokenize("深化“红色物业”建设")
+
+
+def test_quoted_numbers_become_markers(library):
+    assert library.tokenizer.tokenize("“1”即一个目标")[:1] == ["q:1"]
+
+
+def test_stop_words_are_dropped_for_passages_and_queries(library):
+    tokens = library.tokenizer.tokenize("暖新之家是什么？")
+    assert "什么" not in tokens and "是" not in tokens and "暖新之家" in tokens
+
+
+def test_traditional_question_is_converted(library):
+    query = understand(library, "紅色物業是什麼？")
+    assert "红色物业" in query.tokens
+
+
+def test_english_question_uses_the_glossary(library):
+    query = understand(library, "How many party members does Huaiyin have?")
+    assert query.lang == "en"
+    assert {"党员", "槐荫"} <= set(query.tokens)
+    assert query.qtype == "count"
+
+
+def test_programme_number_asks_for_its_spelled_out_parts(library):
+    query = understand(library, "1226工程是什么")
+    assert query.codes == ["1226"]
+    assert {"q:1", "q:2", "q:6"} <= set(query.weights)

@@ -83,6 +83,7 @@ class FakeTelegram:
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.webhook: dict[str, Any] = {}
+        self.polls = 0  # getUpdates calls (not kept in ``calls``: there are many)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -134,6 +135,7 @@ class FakeTelegram:
         return BOT
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.polls += 1
         offset = int(params.get("offset") or 0)
         wait = min(float(params.get("timeout") or 0), LONG_POLL_CAP_S)
         async with self._changed:

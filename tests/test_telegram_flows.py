@@ -31,8 +31,10 @@ def data_of(call) -> list[str]:
 
 async def test_start_sets_menu_and_offers_example_buttons(bot, engine):
     assert {c["command"] for c in bot.fake.commands["default::"]} == {"start", "help"}
+    assert {c["command"] for c in bot.fake.commands["default::en"]} == {"start", "help"}
     assert {c["command"] for c in bot.fake.commands["chat:777:"]} >= {"reload", "stats", "unanswered"}
     [welcome] = await bot.say("/start")
+    assert bot.fake.polls > 0  # the update came by long polling
     examples = engine.examples("zh")
     assert [text for text, _ in welcome.buttons()] == examples[:4]
     assert all(data.startswith("q:") for data in data_of(welcome))

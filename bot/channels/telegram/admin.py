@@ -77,18 +77,26 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """Rebuild the index in a worker thread; other chats keep being answered meanwhile."""
     if not await _admin(update, context, "reload"):
         return
-    if state(context).reload_lock.locked():
+    lock = state(context).reload_lock
+    if lock.locked():
         await say(update, context.bot, "reload_busy")
         return
-    await say(update, context.bot, "reload_started")
+    await lock.acquire()  # taken here, before any await, so a second /reload sees it; _reload releases it
+    try:
+        await say(update, context.bot, "reload_started")
+    except BaseException:
+        lock.release()
+        raise
     context.application.create_task(_reload(update, context), update=update, name="telegram-reload")
 
 
 async def _reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     st = state(context)
-    async with st.reload_lock:
-        who = f"telegram:{update.effective_user.id}"
+    who = f"telegram:{update.effective_user.id}"
+    try:
         report = await asyncio.to_thread(st.engine.reload, who, "telegram")
+    finally:
+        st.reload_lock.release()
     log.info("reload by %s: ok=%s %s", who, report.ok, report.error)
     text = reload_summary(report, ui_lang(update))
     await send_html(context.bot, update.effective_chat.id, split_html(text))

@@ -1,0 +1,160 @@
+"""Admin commands and webhook mode over the fake Bot API server."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from telegram_harness import ADMIN, CORPUS, USER, plain, running_bot
+
+from bot.engine import Engine
+from bot.records import MemorySink
+
+QUESTION = "暖新之家为外卖小哥提供什么？"
+BROKEN = "999_broken.txt"
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def engine(corpus_copy: Path) -> Engine:
+    """A fresh engine over a private copy of the corpus (reload tests change both)."""
+    return Engine.from_corpus(corpus_copy, sink=MemorySink())
+
+
+@pytest.fixture(scope="module")
+def shared_engine() -> Engine:
+    return Engine.from_corpus(CORPUS, sink=MemorySink())
+
+
+async def reload_and_wait(bot, user: int = ADMIN) -> str:
+    """/reload: the immediate "reloading …" note, then the summary; returns the summary."""
+    started, summary = await bot.say("/reload", user=user, count=2)
+    assert "加载" in started.text
+    return summary.text
+
+
+async def test_admin_reload_reports_counts(engine):
+    async with running_bot(engine) as bot:
+        summary = await reload_and_wait(bot)
+    assert "✅" in summary
+    assert f"{engine.article_count} 篇文章" in summary and f"{engine.passage_count} 个段落" in summary
+    [report] = engine.sink.reloads
+    assert report.ok and report.origin == "telegram" and report.who == f"telegram:{ADMIN}"
+
+
+async def test_reload_lists_added_and_skipped_files_and_keeps_answering(engine, corpus_copy):
+    articles = corpus_copy / "articles"
+    (articles / BROKEN).write_bytes(b"\x00\x01\xff\xfe not text \x00" * 64)
+    first = sorted(articles.glob("0*.txt"))[0]
+    shutil.copy(first, articles / "010_copy.txt")
+    async with running_bot(engine) as bot:
+        summary = await reload_and_wait(bot)
+        [answer] = await bot.say(QUESTION)
+    assert "✅" in summary
+    assert BROKEN in summary and "跳过 1" in summary
+    assert "新增 1: 010_copy" in summary
+    assert "<blockquote" in answer.text
+
+
+async def test_failed_reload_changes_nothing(engine, corpus_copy):
+    before = (engine.article_count, engine.library)
+    for path in (corpus_copy / "articles").iterdir():
+        path.unlink()
+    (corpus_copy / "articles" / BROKEN).write_bytes(b"\x00" * 100)
+    async with running_bot(engine) as bot:
+        summary = await reload_and_wait(bot)
+        [answer] = await bot.say(QUESTION)
+    assert "❌" in summary and "原来的索引" in summary
+    assert (engine.article_count, engine.library) == before
+    assert "<blockquote" in answer.text  # the old index still answers
+
+
+async def test_non_admin_is_refused_and_logged(shared_engine, caplog):
+    async with running_bot(shared_engine) as bot:
+        with caplog.at_level(logging.WARNING):
+            refusals = [(await bot.say(f"/{cmd}"))[0] for cmd in ("reload", "stats", "unanswered")]
+            await bot.settle()
+    assert all("管理员" in r.text for r in refusals)
+    assert shared_engine.sink.reloads == []
+    logged = [r.getMessage() for r in caplog.records if "non-admin" in r.getMessage()]
+    assert len(logged) == 3 and all(str(USER) in line for line in logged)
+
+
+async def test_stats_without_database_degrade(shared_engine):
+    async with running_bot(shared_engine, store=None) as bot:
+        [stats] = await bot.say("/stats", user=ADMIN)
+        [queue] = await bot.say("/unanswered", user=ADMIN)
+    assert "数据库" in stats.text and "数据库" in queue.text
+
+
+async def test_help_shows_admin_commands_to_admins_only(shared_engine):
+    async with running_bot(shared_engine) as bot:
+        [for_admin] = await bot.say("/help", user=ADMIN)
+        [for_user] = await bot.say("/help", user=USER)
+    assert "/reload" in for_admin.text and "/reload" not in for_user.text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_webhook_mode_checks_the_secret_token(shared_engine):
+    port = free_port()
+    url = "https://bot.example.org/tg/hook"
+    async with running_bot(shared_engine, webhook_url=url, webhook_port=port, webhook_secret="s3cret") as bot:
+        assert bot.fake.webhook["url"] == url and bot.fake.webhook["secret_token"] == "s3cret"
+        assert bot.fake.polls == 0
+        update = {"update_id": 1, "message": bot.fake.user_message(USER, text=QUESTION)}
+        endpoint = f"http://127.0.0.1:{port}/tg/hook"
+        async with httpx.AsyncClient() as client:
+            forged = await client.post(endpoint, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+            missing = await client.post(endpoint, json=update)
+            since = bot.fake.mark()
+            good = await client.post(endpoint, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+        [answer] = await bot.fake.wait_for("sendMessage", since=since)
+    assert forged.status_code == 403 and missing.status_code == 403 and good.status_code == 200
+    assert "<blockquote" in answer.text and "外卖" in plain(answer.text)
+    assert len([c for c in bot.fake.calls if c.method == "sendMessage"]) == 1  # forged updates did nothing
+
+
+class GatedReload:
+    """The real engine, but reload waits until the test opens the gate."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.gate = threading.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+    def reload(self, who: str = "", origin: str = "cli"):
+        assert self.gate.wait(10), "the test never opened the gate"
+        return self._engine.reload(who, origin)
+
+
+async def test_other_chats_are_answered_during_a_reload(engine):
+    gated = GatedReload(engine)
+    async with running_bot(gated) as bot:
+        since = bot.fake.mark()
+        [started] = await bot.say("/reload", user=ADMIN)
+        [busy] = await bot.say("/reload", user=ADMIN)  # a second reload waits its turn
+        [answer] = await bot.say(QUESTION, user=USER)  # answered while the reload runs
+        assert not engine.sink.reloads
+        gated.gate.set()
+        summaries = await bot.fake.wait_for("sendMessage", count=3, chat_id=ADMIN, since=since)
+    assert "加载" in started.text and "已经在" in busy.text
+    assert "<blockquote" in answer.text
+    assert "✅" in summaries[-1].text and len(engine.sink.reloads) == 1

@@ -12,7 +12,8 @@ import re
 from retrieval.query import QuestionType
 from retrieval.text import split_sentences
 
-_NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)"
+_NUM = r"(?:\d+(?:\.\d+)?|[二两三四五六七八九十百千万亿][一二两三四五六七八九十百千万亿]*)"
+NEAR = 12  # characters between an answer (number, date …) and a question term for them to belong together
 ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
     "count": re.compile(
         _NUM + r"\s*(?:余|多)?\s*(?:个|名|万|亿|元|家|处|人|户|斤|亩|项|条|%|倍|平方米|公里|所|座|场|次|位|件|支|村|批)"
@@ -25,17 +26,35 @@ ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     "define": re.compile(r"即|就是|是指|指的是|具体是|包括"),
 }
-TYPE_BONUS = 0.25  # relative boost of a passage holding the kind of answer asked for
+TYPE_BONUS = 1.0  # boost of a passage whose one sentence holds the answer type and all the terms
 
 
-def has_answer_type(qtype: QuestionType, text: str, terms: tuple[str, ...] = ()) -> bool:
-    """Does some sentence of ``text`` hold the answer type (and, if given, a query term)?"""
+def answer_type_strength(qtype: QuestionType, text: str, weights: dict[str, float]) -> float:
+    """How well ``text`` answers this kind of question: the best share of the question's terms
+    found in one sentence that also holds the answer type (a number, a date, a name …); 0 if none."""
     pattern = ANSWER_PATTERNS.get(qtype)
-    if pattern is None:
-        return False
+    terms = {t: w for t, w in weights.items() if len(t) >= 2 and not t.startswith("q:")}
+    total = sum(terms.values())
+    if pattern is None or not total:
+        return 0.0
+    best = 0.0
     for sentence in split_sentences(text):
-        if pattern.search(sentence) and (not terms or any(t in sentence for t in terms)):
+        spans = [m.span() for m in pattern.finditer(sentence)]
+        if not spans:
+            continue
+        share = sum(w for t, w in terms.items() if t in sentence) / total
+        near = any(_near(sentence, term, spans) for term in terms)
+        best = max(best, share if near else share / 2)
+    return best
+
+
+def _near(sentence: str, term: str, spans: list[tuple[int, int]]) -> bool:
+    start = sentence.find(term)
+    while start >= 0:
+        end = start + len(term)
+        if any(a - NEAR <= end and start <= b + NEAR for a, b in spans):
             return True
+        start = sentence.find(term, start + 1)
     return False
 
 

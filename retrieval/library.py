@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from retrieval.cleanup import clean_text
 from retrieval.index import BM25Index
 from retrieval.lexicon import Lexicon, load_lexicon
@@ -39,8 +41,10 @@ class Library:
     passages: list[Passage]
     tokenizer: Tokenizer
     lexicon: Lexicon
-    index: BM25Index
-    doc_tokens: list[list[str]]
+    index: BM25Index  # over passage bodies (text and the article's districts)
+    doc_tokens: list[list[str]]  # body tokens + section heading tokens, per passage
+    heading_index: BM25Index | None = None  # over each passage's section heading
+    same_section: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1.0 where passage i-1 shares i's section
     skipped: list[tuple[str, str]] = field(default_factory=list)
     cache: TokenCache = field(default_factory=TokenCache)
     build_seconds: float = 0.0
@@ -48,6 +52,10 @@ class Library:
     @property
     def digests(self) -> dict[str, str]:
         return {a.article_id: a.digest for a in self.articles.values()}
+
+    def knows(self, term: str) -> bool:
+        """Does any passage or heading use ``term``?"""
+        return self.index.knows(term) or (self.heading_index is not None and self.heading_index.knows(term))
 
     def neighbour(self, passage: Passage, step: int) -> Passage | None:
         pid = passage.pid + step
@@ -62,8 +70,8 @@ def _meta_str(meta: Mapping[str, object], key: str) -> str:
 
 
 def passage_document(passage: Passage, article: Article) -> str:
-    """What the index sees for a passage: its text, its section heading and the article's districts."""
-    return " ".join([passage.text, passage.section, " ".join(article.districts)])
+    """What the body index sees for a passage: its text and the article's districts."""
+    return " ".join([passage.text, " ".join(article.districts)])
 
 
 def _layout(raws: list[RawArticle], tokenizer: Tokenizer, lexicon: Lexicon) -> dict[str, Article]:
@@ -103,14 +111,18 @@ def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers:
         article = articles[passage.article]
         doc = passage_document(passage, article)
         documents.append(lexicon.to_simplified(doc) if lexicon.is_traditional(passage.text) else doc)
+    headings = [lexicon.to_simplified(p.section) if lexicon.is_traditional(p.section) else p.section for p in passages]
     words = frozenset(tokenizer.added_words)
     known = (cache or TokenCache()).usable(words)
-    todo = [d for d in dict.fromkeys(documents) if d not in known]
+    todo = [d for d in dict.fromkeys(documents + headings) if d not in known]
     fresh = tokenizer.tokenize_many(todo, workers=workers or min(2, os.cpu_count() or 1))
     tokens_by_doc = {**known, **dict(zip(todo, fresh))}
-    doc_tokens = [tokens_by_doc[d] for d in documents]
-    index = BM25Index(doc_tokens)
-    new_cache = TokenCache(words, {d: tokens_by_doc[d] for d in documents})
+    body_tokens = [tokens_by_doc[d] for d in documents]
+    heading_tokens = [tokens_by_doc[h] for h in headings]
+    index = BM25Index(body_tokens)
+    heading_index = BM25Index(heading_tokens)
+    doc_tokens = [b + h for b, h in zip(body_tokens, heading_tokens)]
+    new_cache = TokenCache(words, {d: tokens_by_doc[d] for d in documents + headings})
     return Library(
         corpus_dir=corpus_dir,
         articles=articles,
@@ -119,6 +131,10 @@ def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers:
         lexicon=lexicon,
         index=index,
         doc_tokens=doc_tokens,
+        heading_index=heading_index,
+        same_section=np.array(
+            [0.0] + [float(a.article == b.article and a.section == b.section) for a, b in zip(passages, passages[1:])]
+        )[: len(passages)],
         skipped=skipped,
         cache=new_cache,
         build_seconds=time.perf_counter() - started,

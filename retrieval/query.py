@@ -95,12 +95,12 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
     for code in codes:
         for part in code_parts(code):
             weights.setdefault(f"q:{part}", CODE_PART_WEIGHT)
-    unknown = [t for t in dict.fromkeys(tokens) if not library.index.knows(t)]
+    unknown = [t for t in dict.fromkeys(tokens) if not library.knows(t)]
     names = tokenizer.proper_nouns(searched) if unknown else set()
     unknown_names = [t for t in unknown if t in names]
     for token in unknown:  # a word the articles never use: fall back on its known pieces
         for piece in tokenizer.pieces(token):
-            if library.index.knows(piece) and piece not in tokenizer.stopwords:
+            if library.knows(piece) and piece not in tokenizer.stopwords:
                 weights.setdefault(piece, PIECE_WEIGHT)
                 alternatives[token] += (piece,)
     return Query(

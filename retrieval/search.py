@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from retrieval.answer import TYPE_BONUS, has_answer_type
+from retrieval.answer import TYPE_BONUS, answer_type_strength
 from retrieval.library import Library
 from retrieval.passages import MAX_CHARS, Passage
 from retrieval.query import Query
 
 PREVIOUS_SHARE = 0.35  # share of the previous passage's score a passage inherits
 MIN_COVERAGE = 0.5  # share of the question's weight the best passage must match
+HEADING_WEIGHT = 0.5  # a match in the section heading counts half as much as one in the passage
 RELATIVE_FLOOR = 0.3  # a hit scoring under this share of the best one is not worth showing
 _CODE_LIKE = re.compile(r"\d|[a-z]")
 
@@ -49,25 +50,28 @@ class SearchResult:
     coverage: float = 0.0
 
 
-def contextual_scores(library: Library, own: np.ndarray) -> np.ndarray:
-    """Own score plus a share of the previous passage's when both sit in the same section."""
-    if not len(own):
-        return own
-    previous = np.zeros_like(own)
-    previous[1:] = own[:-1]
-    same = library_same_section(library)
-    return own + PREVIOUS_SHARE * previous * same
+def contextual_scores(library: Library, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """(score with context, own score) of every passage.
 
-
-def library_same_section(library: Library) -> np.ndarray:
-    cached = getattr(library, "_same_section", None)
-    if cached is None or len(cached) != len(library.passages):
-        cached = np.zeros(len(library.passages), dtype=np.float64)
-        for i in range(1, len(library.passages)):
-            a, b = library.passages[i - 1], library.passages[i]
-            cached[i] = float(a.article == b.article and a.section == b.section)
-        library._same_section = cached  # type: ignore[attr-defined]
-    return cached
+    Context fills in what a passage does not say itself: for each question term the
+    passage lacks, it gets that term's score in its section heading (weighted) and a
+    share of it in the passage just before it in the same section.
+    """
+    n = len(library.passages)
+    own = np.zeros(n)
+    context = np.zeros(n)
+    same = library.same_section
+    for term, weight in weights.items():
+        if not library.knows(term) or not weight:
+            continue
+        body = library.index.scores({term: weight})
+        own += body
+        missing = body == 0
+        if n > 1:
+            context[1:] += PREVIOUS_SHARE * body[:-1] * same[1:] * missing[1:]
+        if library.heading_index is not None:
+            context += HEADING_WEIGHT * library.heading_index.scores({term: weight}) * missing
+    return own + context, own
 
 
 def display_terms(library: Library, query: Query, text: str) -> tuple[str, ...]:
@@ -93,7 +97,7 @@ def token_weight(library: Library, query: Query, token: str) -> float:
 def coverage(library: Library, query: Query, doc: int) -> float:
     """Share of the question's weight found in passage ``doc`` or the passage before it."""
     tokens = set(library.doc_tokens[doc])
-    if doc > 0 and library_same_section(library)[doc]:
+    if doc > 0 and library.same_section[doc]:
         tokens |= set(library.doc_tokens[doc - 1])
     total = matched = 0.0
     for token in query.tokens:
@@ -135,13 +139,10 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     if query.empty:
         result.reason = "empty"
         return result
-    own = library.index.scores(query.weights)
-    scores = contextual_scores(library, own)
+    scores, own = contextual_scores(library, query.weights)
     pool = [i for i in library.index.top(scores, k * 3) if scores[i] > 0]
     for i in pool:
-        terms = display_terms(library, query, library.passages[i].text)
-        if has_answer_type(query.qtype, library.passages[i].text, terms):
-            scores[i] *= 1 + TYPE_BONUS
+        scores[i] *= 1 + TYPE_BONUS * answer_type_strength(query.qtype, library.passages[i].text, query.weights)
         scores[i] *= 0.5 + 0.5 * coverage(library, query, i)  # coordination: favour matching more of the question
     top = sorted(pool, key=lambda i: (-scores[i], i))[:k]
     if top:

@@ -69,9 +69,11 @@ def _curly_quotes(text: str, straight: str, left: str, right: str) -> str:
             continue
         before = text[i - 1] if i else ""
         after = text[i + 1] if i + 1 < len(text) else ""
-        if before in "" or before in "，。：；！？、（(《 " or before.isspace():
+        if not after or after.isspace() or after in "，。：；！？、）)》":
+            opening = False
+        elif not before or before.isspace() or before in "（(《：，、；:,;":
             opening = True
-        elif after in "" or after in "，。：；！？、）)》" or after.isspace():
+        elif before in "。！？…" and is_open:
             opening = False
         else:
             opening = not is_open
@@ -99,11 +101,11 @@ def join_ocr_spaces(text: str) -> str:
 def clean_inline(text: str, *, keep_spaces: bool = False) -> str:
     """The cleanup every line gets; headings keep the spaces that separate their phrases."""
     text = fullwidth_to_ascii(strip_controls(text))
+    text = normalize_punctuation(text)
     if keep_spaces:
         text = _SPLIT_NUMBER.sub(lambda m: "." if m.group(1) else "", text).strip()
     else:
         text = join_ocr_spaces(text)
-    text = normalize_punctuation(text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 

@@ -20,7 +20,7 @@ from bot.channels.wechat.crypto import (
 )
 from bot.channels.wechat.dedup import OnceCache, message_key
 from bot.channels.wechat.dispatch import guess_lang, normalize
-from bot.channels.wechat.render import LIMIT_BYTES, cut_to_bytes, render_reply, utf8_len
+from bot.channels.wechat.render import LIMIT_BYTES, cut_to_bytes, render_page, render_reply, utf8_len
 from bot.channels.wechat.xml import XmlError, cdata, parse_fields, text_reply
 from bot.messages import Quote, Reply, ReplyKind, Source
 
@@ -129,31 +129,62 @@ def test_short_answer_is_complete_and_english_ui_in_english() -> None:
     text = render_reply(answer("槐荫区推行网格党建。", lang="en", has_more=False, intro="From the articles:"))
     assert text.split("\n\n") == [
         "From the articles:", "直接答案。", "「槐荫区推行网格党建。」\n——《党建文章》 · 2023 · 综合",
-        "Reply “原文” to read the full article",
+        "Reply “full text” to read the article",
     ]
     assert "Reply “more”" in render_reply(answer("x", lang="en"))
 
 
-def test_more_drops_later_passages_first() -> None:
-    quotes = [Quote(f"第{i}段。" + "内容" * 300, SRC, i) for i in range(4)]
-    text = render_reply(Reply(kind=ReplyKind.MORE, lang="zh", question="更多", quotes=quotes, has_more=True))
-    assert utf8_len(text) < LIMIT_BYTES and "第0段" in text and "第3段" not in text
-    assert text.endswith("回复“更多”查看更多相关段落")
+def test_answer_keeps_the_other_passages_for_更多() -> None:
+    quotes = [Quote(f"第{i}段。", SRC, i) for i in range(3)]
+    page = render_page(answer("", quotes=quotes, has_more=False))
+    assert "第0段" in page.text and "第1段" not in page.text
+    assert page.text.endswith("回复“更多”查看更多相关段落")
+    assert page.rest is not None and page.rest.kind == ReplyKind.MORE
+    assert [q.text for q in page.rest.quotes] == ["第1段。", "第2段。"]
+    last = render_page(page.rest)
+    assert "第1段" in last.text and "第2段" in last.text and last.rest is None
+    assert "回复“更多”" not in last.text  # nothing follows
 
 
-def test_article_page_hint() -> None:
-    reply = Reply(kind=ReplyKind.ARTICLE, lang="zh", question="原文", intro="《党建文章》第 1/3 页",
-                  quotes=[Quote("第一段。", SRC, 0), Quote("第二段。", SRC, 1)], page=1, pages=3)
-    text = render_reply(reply)
-    assert "第一段。\n\n第二段。" in text and text.endswith("回复“原文 2”查看第 2 页")
-    reply.page = 3
-    assert "原文 4" not in render_reply(reply)
+def test_more_pages_whole_passages() -> None:
+    quotes = [Quote(f"第{i}段。" + "内容" * 150, SRC, i) for i in range(4)]
+    reply = Reply(kind=ReplyKind.MORE, lang="zh", question="更多", intro="更多相关段落：", quotes=quotes, has_more=True)
+    shown: list[str] = []
+    page = render_page(reply)
+    while True:
+        assert utf8_len(page.text) < LIMIT_BYTES and "…" not in page.text
+        assert page.text.endswith("回复“更多”查看更多相关段落")  # the engine has more after these
+        shown += [q.text for q in quotes if q.text in page.text]
+        if page.rest is None:
+            break
+        page = render_page(page.rest)
+    assert shown == [q.text for q in quotes]
+
+
+def test_article_page_overflow_and_next_page_hint() -> None:
+    paragraphs = [Quote(f"第{i}段。" + "文字" * 200, SRC, i) for i in range(4)]
+    reply = Reply(kind=ReplyKind.ARTICLE, lang="zh", question="原文", intro="原文《党建文章》第 1/3 页：",
+                  quotes=paragraphs, page=1, pages=3, has_more=True)
+    page = render_page(reply)
+    assert page.rest is not None and page.text.endswith("回复“更多”继续阅读")
+    assert page.rest.intro == "（续）原文《党建文章》第 1/3 页：" and page.rest.page == 1
+    shown = [q.text for q in paragraphs if q.text in page.text]
+    while page.rest is not None:
+        page = render_page(page.rest)
+        assert page.text.startswith("（续）原文《党建文章》第 1/3 页：") and page.text.endswith("回复“更多”继续阅读")
+        shown += [q.text for q in paragraphs if q.text in page.text]
+    assert shown == [q.text for q in paragraphs]  # every paragraph once, in order
+    last = render_page(Reply(kind=ReplyKind.ARTICLE, lang="zh", question="原文 3", intro="第 3/3 页：",
+                             quotes=paragraphs[:1], page=3, pages=3))
+    assert "回复" not in last.text and "——《党建文章》" in last.text
 
 
 def test_no_answer_shows_suggestions() -> None:
     reply = Reply(kind=ReplyKind.NO_ANSWER, lang="zh", question="天气", intro="资料里没有相关内容。",
                   suggestions=["槐荫区怎样抓党建？", "章丘有哪些做法？"])
     assert render_reply(reply) == "资料里没有相关内容。\n\n您可以这样问：\n1. 槐荫区怎样抓党建？\n2. 章丘有哪些做法？"
+    reply.intro = "可以试试这些问题："
+    assert render_reply(reply) == "可以试试这些问题：\n1. 槐荫区怎样抓党建？\n2. 章丘有哪些做法？"
 
 
 # --- feedback words, language guess ----------------------------------------------------

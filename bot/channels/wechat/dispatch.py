@@ -4,12 +4,18 @@ Text goes to the engine (in a worker thread, with a deadline); feedback words go
 to ``engine.feedback``; events and non-text messages get short fixed replies.
 Everything is answered once per MsgId (:mod:`.dedup`).
 
-The deadline: WeChat waits 5 s for the passive reply.  If the engine has not
-answered within ``deadline_s`` (4 s) the user gets :data:`FALLBACK` ("正在查询，
-请稍后回复“更多”查看答案。") and the answer, once ready, is kept for that user:
-their next "更多" / "more" delivers it (waiting again up to the deadline).  Any
-other message drops the late answer.  A passive reply cannot be sent later, and
-the customer-service push API needs an access token this server does not use.
+Each user has an outbox: what their next "更多" / "more" delivers before the
+engine is asked for more.  Two things go there:
+
+* the part of a reply that did not fit in one message (:class:`render.Page`);
+* a late answer.  WeChat waits 5 s for the passive reply; if the engine has not
+  answered within ``deadline_s`` (4 s) the user gets :data:`FALLBACK` ("正在查询，
+  请稍后回复“更多”查看答案。") and the answer, once ready, waits in the outbox
+  (the next "更多" waits for it again up to the deadline).  A passive reply cannot
+  be sent later, and the customer-service push API needs an access token this
+  server does not use.
+
+Any message other than "更多" and feedback empties the outbox.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from bot.channels.wechat.dedup import OnceCache, message_key
-from bot.channels.wechat.render import render_reply
+from bot.channels.wechat.render import render_page
 from bot.messages import Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -40,7 +46,7 @@ SORRY = "抱歉，暂时无法回答，请稍后再试。"
 TEXT_ONLY = "目前只能回答文字提问，请直接输入您的问题。"
 THANKS = {True: "已记录，谢谢您的反馈！", False: "暂时没有可以评价的回答。"}
 FEEDBACK_WORDS = {"👍": True, "有用": True, "👎": False, "没用": False}
-MORE_WORDS = {"更多", "more"}
+MORE_WORDS = {"更多", "more", "下一页", "next", "继续"}  # as the engine reads them
 NON_TEXT = {"image", "voice", "video", "shortvideo", "location", "link", "file", "music"}
 _STRIP = re.compile(r"[\s\ufe0f\U0001f3fb-\U0001f3ff!！。.~～]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -65,8 +71,8 @@ def guess_lang(text: str) -> str:
     return "en" if re.search(r"[A-Za-z]", text) and not _HAN.search(text) else "zh"
 
 
-class LateAnswers:
-    """Answers that missed the deadline, one per user, kept for a bounded time."""
+class Outbox:
+    """Per user, the reply their next "更多" delivers (maybe still computing); bounded in time and size."""
 
     def __init__(self, ttl_s: float = 1800.0, max_users: int = 10_000) -> None:
         self.ttl_s = ttl_s
@@ -99,12 +105,12 @@ class Dispatcher:
         *,
         deadline_s: float = DEADLINE_S,
         once: OnceCache[str | None] | None = None,
-        late: LateAnswers | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.engine = engine
         self.deadline_s = deadline_s
         self.once: OnceCache[str | None] = once or OnceCache()
-        self.late = late or LateAnswers()
+        self.outbox = outbox or Outbox()
 
     async def respond(self, fields: Mapping[str, str]) -> str | None:
         """The reply text for one parsed message, or None for "success" (no reply)."""
@@ -134,22 +140,27 @@ class Dispatcher:
         if word in FEEDBACK_WORDS:
             ok = await asyncio.to_thread(self.engine.feedback, msg, FEEDBACK_WORDS[word])
             return THANKS[ok]
-        pending = self.late.get(user)
+        pending = self.outbox.get(user)
         if pending is not None and word in MORE_WORDS:
             return await self._deliver(user, pending, text)
-        self.late.drop(user)
+        self.outbox.drop(user)
         return await self._deliver(user, asyncio.ensure_future(asyncio.to_thread(self.engine.handle, msg)), text)
 
     async def _deliver(self, user: str, fut: asyncio.Future[Reply], text: str) -> str:
         """The rendered reply if ready within the deadline, else the fallback (answer kept)."""
         done, _ = await asyncio.wait({fut}, timeout=self.deadline_s)
         if not done:
-            self.late.put(user, fut)
+            self.outbox.put(user, fut)
             log.warning("wechat: engine missed the %.1fs deadline, fallback sent", self.deadline_s)
             return FALLBACK[guess_lang(text)]
-        self.late.drop(user)
+        self.outbox.drop(user)
         try:
-            return render_reply(fut.result())
+            page = render_page(fut.result())
         except Exception:  # the engine promises not to raise; never let it break the channel
             log.exception("wechat: engine or rendering failed")
             return SORRY
+        if page.rest is not None:
+            rest: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+            rest.set_result(page.rest)
+            self.outbox.put(user, rest)
+        return page.text

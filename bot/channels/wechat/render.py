@@ -1,26 +1,31 @@
-"""A Reply as one compact WeChat text message, kept under the byte limit.
+"""A Reply as compact WeChat text messages, each kept under the byte limit.
 
-WeChat has no buttons and a short passive reply: an answer is the direct answer,
-the best passage with its source, and a line telling how to see more.  When the
-text is too long the longest, least important part (the passage, then the direct
-answer, then later passages) is shortened at a sentence end or a character
-boundary — never inside a UTF-8 sequence.
+WeChat has no buttons and a short passive reply.  An answer shows the direct
+answer and the best passage with its source, then "回复“更多”查看更多相关段落".
+What does not fit — the other passages of an answer, the passages of a "更多"
+page or the paragraphs of an article page beyond the limit — is returned as
+``Page.rest``, a reply the channel sends on the user's next "更多" before asking
+the engine for more.  A single passage too long for a message is shortened at a
+sentence end or a character boundary, never inside a UTF-8 sequence.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.messages import Quote, Reply, ReplyKind
+from bot.texts import text as ui
 
 LIMIT_BYTES = 2000  # a rendered reply is always strictly shorter than this, in UTF-8
+SEP = "\n\n"
 ELLIPSIS = "…"
 _SENTENCE_ENDS = "。！？；!?;"
-_MIN_KEEP = 24  # a shortened passage keeps at least this many bytes or is dropped
+_MIN_KEEP = 24  # a shortened text keeps at least this many bytes or is dropped
 
 MORE_HINT = {"zh": "回复“更多”查看更多相关段落", "en": "Reply “more” to see more related passages"}
-ARTICLE_HINT = {"zh": "回复“原文”阅读全文", "en": "Reply “原文” to read the full article"}
-NEXT_PAGE_HINT = {"zh": "回复“原文 {n}”查看第 {n} 页", "en": "Reply “原文 {n}” for page {n}"}
+ARTICLE_HINT = {"zh": "回复“原文”阅读全文", "en": "Reply “full text” to read the article"}
+READ_ON_HINT = {"zh": "回复“更多”继续阅读", "en": "Reply “more” to read on"}
+CONTINUED = {"zh": "（续）", "en": "(cont.) "}
 TRY_HEADER = {"zh": "您可以这样问：", "en": "You can ask, for example:"}
 
 
@@ -35,6 +40,12 @@ class Part:
 
     def render(self) -> str:
         return f"{self.prefix}{self.text}{self.suffix}" if self.text else ""
+
+
+@dataclass
+class Page:
+    text: str  # one WeChat message
+    rest: Reply | None = None  # what did not fit: for the next "更多"
 
 
 def utf8_len(text: str) -> int:
@@ -55,20 +66,20 @@ def cut_to_bytes(text: str, budget: int) -> str:
     return head.rstrip() + ELLIPSIS
 
 
-def fit(parts: list[Part], limit: int = LIMIT_BYTES, sep: str = "\n\n") -> str:
+def joined(parts: list[Part]) -> str:
+    return SEP.join(r for r in (p.render() for p in parts) if r)
+
+
+def fit(parts: list[Part], limit: int = LIMIT_BYTES) -> str:
     """Join the parts, shortening the ones allowed until the text is under ``limit`` bytes."""
-
-    def joined() -> str:
-        return sep.join(r for r in (p.render() for p in parts) if r)
-
     for order in sorted({p.cut_order for p in parts if p.cut_order}, reverse=True):
         for part in [p for p in parts if p.cut_order == order]:
-            excess = utf8_len(joined()) - (limit - 1)
+            excess = utf8_len(joined(parts)) - (limit - 1)
             if excess <= 0:
-                return joined()
+                return joined(parts)
             budget = utf8_len(part.text) - excess
             part.text = cut_to_bytes(part.text, budget) if budget >= _MIN_KEEP else ""
-    text = joined()
+    text = joined(parts)
     if utf8_len(text) >= limit:  # only when the fixed parts alone are too long
         text = cut_to_bytes(text, limit - 1)
     return text
@@ -81,66 +92,86 @@ def source_line(quote: Quote) -> str:
     return f"——{label}"
 
 
-def quote_part(quote: Quote, cut_order: int, *, with_source: bool = True) -> Part:
-    suffix = "」\n" + source_line(quote) if with_source else "」"
-    return Part(quote.text.strip(), cut_order, prefix="「", suffix=suffix)
+def quote_part(quote: Quote, cut_order: int = 1) -> Part:
+    return Part(quote.text.strip(), cut_order, prefix="「", suffix="」\n" + source_line(quote))
 
 
-def suggestion_part(reply: Reply) -> Part:
+def suggestion_parts(reply: Reply) -> list[Part]:
+    """The intro followed by the numbered suggestions (the intro often already says "例如：")."""
+    intro = reply.intro.strip()
     if not reply.suggestions:
-        return Part("")
+        return [Part(intro)]
     lines = "\n".join(f"{i}. {s}" for i, s in enumerate(reply.suggestions, 1))
-    return Part(lines, 1, prefix=TRY_HEADER[reply.lang] + "\n")
+    if intro.endswith(("：", ":")):
+        return [Part(lines, 1, prefix=intro + "\n")]
+    return [Part(intro), Part(lines, 1, prefix=TRY_HEADER[reply.lang] + "\n")]
 
 
-def _answer_parts(reply: Reply) -> list[Part]:
+def greedy(head: list[Part], items: list[Part], tail: list[Part], limit: int) -> tuple[str, int]:
+    """As many whole items as fit between head and tail (at least one, shortened if need be)."""
+    count = 0
+    while count < len(items) and utf8_len(joined(head + items[: count + 1] + tail)) < limit:
+        count += 1
+    count = max(count, min(1, len(items)))
+    return fit(head + items[:count] + tail, limit), count
+
+
+def _answer(reply: Reply, limit: int) -> Page:
     best = reply.best
     direct = "\n".join(s.strip() for s in reply.direct if s.strip())
-    parts = [Part(reply.intro.strip())]
     if best is None:
-        return parts + [Part(direct, 2), suggestion_part(reply)]
+        return Page(fit(suggestion_parts(reply) + [Part(direct, 2)], limit))
+    parts = [Part(reply.intro.strip())]
     if direct and direct != best.text.strip():
         parts.append(Part(direct, 2))
     parts.append(quote_part(best, 3))
-    parts.append(Part(MORE_HINT[reply.lang] if reply.has_more else ARTICLE_HINT[reply.lang]))
-    return parts
+    rest = _rest(reply, reply.quotes[1:], ReplyKind.MORE, intro=ui("more_intro", reply.lang))
+    more = rest is not None or reply.has_more
+    parts.append(Part(MORE_HINT[reply.lang] if more else ARTICLE_HINT[reply.lang]))
+    return Page(fit(parts, limit), rest)
 
 
-def _more_parts(reply: Reply) -> list[Part]:
-    parts = [Part(reply.intro.strip())]
-    # later (lower-ranked) passages are shortened, then dropped, first
-    parts += [quote_part(q, 2 + i) for i, q in enumerate(reply.quotes)]
-    parts.append(Part(MORE_HINT[reply.lang] if reply.has_more else reply.footer.strip()))
-    return parts
+def _paged(reply: Reply, limit: int) -> Page:
+    """MORE and ARTICLE: as many whole passages as fit; the rest for the next "更多"."""
+    article = reply.kind == ReplyKind.ARTICLE
+    hint = READ_ON_HINT[reply.lang] if article else MORE_HINT[reply.lang]
+    items = [Part(q.text.strip(), 1) for q in reply.quotes] if article else [quote_part(q) for q in reply.quotes]
+    tail = [Part(source_line(reply.quotes[0]))] if article and reply.quotes else []
+    text, count = greedy([Part(reply.intro.strip())], items, tail + [Part(hint)], limit)
+    intro = reply.intro.strip()
+    if article and not intro.startswith(CONTINUED[reply.lang]):
+        intro = CONTINUED[reply.lang] + intro
+    rest = _rest(reply, reply.quotes[count:], reply.kind, intro=intro)
+    if rest is None and not reply.has_more:  # nothing follows: no hint
+        text = fit([Part(reply.intro.strip())] + items[:count] + tail, limit)
+    return Page(text, rest)
 
 
-def _article_parts(reply: Reply) -> list[Part]:
-    parts = [Part(reply.intro.strip())]
-    parts += [Part(q.text.strip(), 2 + i) for i, q in enumerate(reply.quotes)]
-    if reply.quotes:
-        parts.append(Part(source_line(reply.quotes[0])))
-    if reply.pages and reply.page < reply.pages:
-        parts.append(Part(NEXT_PAGE_HINT[reply.lang].format(n=reply.page + 1)))
-    return parts
+def _rest(reply: Reply, quotes: list[Quote], kind: ReplyKind, intro: str) -> Reply | None:
+    if not quotes:
+        return None
+    return replace(reply, kind=kind, intro=intro, direct=(), quotes=list(quotes), suggestions=[])
 
 
-def _other_parts(reply: Reply) -> list[Part]:
-    parts = [Part(reply.intro.strip())]
+def _other(reply: Reply, limit: int) -> Page:
+    """HELP, NO_ANSWER, INVALID, NOTICE: the intro, suggestions, any quote, the footer."""
+    parts = suggestion_parts(reply)
     if reply.direct:
         parts.append(Part("\n".join(reply.direct), 2))
     parts += [quote_part(q, 3) for q in reply.quotes[:1]]
-    parts += [suggestion_part(reply), Part(reply.footer.strip())]
-    return parts
+    parts.append(Part(reply.footer.strip()))
+    return Page(fit(parts, limit))
+
+
+def render_page(reply: Reply, limit: int = LIMIT_BYTES) -> Page:
+    """One WeChat message for ``reply`` (strictly under ``limit`` UTF-8 bytes) and what did not fit."""
+    if reply.kind == ReplyKind.ANSWER:
+        return _answer(reply, limit)
+    if reply.kind in (ReplyKind.MORE, ReplyKind.ARTICLE):
+        return _paged(reply, limit)
+    return _other(reply, limit)
 
 
 def render_reply(reply: Reply, limit: int = LIMIT_BYTES) -> str:
-    """The text of one WeChat message for ``reply``, strictly under ``limit`` UTF-8 bytes."""
-    if reply.kind == ReplyKind.ANSWER:
-        parts = _answer_parts(reply)
-    elif reply.kind == ReplyKind.MORE:
-        parts = _more_parts(reply)
-    elif reply.kind == ReplyKind.ARTICLE:
-        parts = _article_parts(reply)
-    else:
-        parts = _other_parts(reply)
-    return fit(parts, limit)
+    """The first message's text only."""
+    return render_page(reply, limit).text

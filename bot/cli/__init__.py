@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.ask import ask, chat, eval_command, reload_command
+from bot.cli.serve import serve
 
 
 @click.group(invoke_without_command=True)
@@ -12,10 +13,11 @@ from bot.cli.ask import ask, chat, eval_command, reload_command
 def main(ctx: click.Context) -> None:
     """Answer questions about Party-building initiatives in Jinan, quoting the articles."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(chat)
+        ctx.invoke(serve)
 
 
 main.add_command(ask)
 main.add_command(chat)
 main.add_command(reload_command)
 main.add_command(eval_command)
+main.add_command(serve)

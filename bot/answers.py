@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from bot.conversation import ChatState
 from bot.messages import Lang, Quote, Reply, ReplyKind, Source
@@ -27,15 +28,18 @@ def quote_of(library: Library, hit: Hit) -> Quote:
 
 
 def distinct_hits(hits: list[Hit]) -> list[Hit]:
-    """Drop a hit whose passage another, better hit already shows."""
+    """No passage twice: a hit already shown is dropped, context already shown is not repeated."""
     shown: set[int] = set()
     out: list[Hit] = []
     for hit in hits:
-        ids = {hit.passage.pid} | ({hit.before.pid} if hit.before is not None else set())
         if hit.passage.pid in shown:
             continue
+        if hit.before is not None and hit.before.pid in shown:
+            hit = replace(hit, before=None)
         out.append(hit)
-        shown |= ids
+        shown.add(hit.passage.pid)
+        if hit.before is not None:
+            shown.add(hit.before.pid)
     return out
 
 

@@ -147,3 +147,9 @@ def test_failed_reload_keeps_the_old_index(corpus_copy: Path):
     report = engine.reload()
     assert not report.ok and "no readable article" in report.error
     assert ask(engine, "暖新之家有多大？").answered
+
+
+def test_no_passage_is_quoted_twice_in_one_reply(engine):
+    for question in ("章丘的“5+4”工作思路是什么？", "1226工程是什么？", "乡村振兴"):
+        lines = [line for q in ask(engine, question).quotes for line in q.text.split("\n")]
+        assert len(lines) == len(set(lines)), question

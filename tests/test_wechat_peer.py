@@ -17,15 +17,16 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import xmltodict
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.utils import WeChatSigner, check_signature
 
+from bot.channels.wechat import build_wechat_app
 from bot.channels.wechat.crypto import CryptoError, MessageCrypto, sign
 from bot.config import Settings
+from bot.http_app import build_http_app, http_server
 from bot.messages import Incoming, Quote, Reply, ReplyKind, Source
 
 TOKEN = "testtoken123"
@@ -46,13 +47,13 @@ def services(engine: Any, **overrides: Any) -> Any:
 
 
 @contextmanager
-def running(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+def running(svc: Any, app: Any) -> Iterator[str]:
+    """Serve ``app`` with the project's uvicorn server on 127.0.0.1 (a free port) in a thread."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = http_server(svc, app, log_level="warning")
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -222,11 +223,8 @@ def peer_for(engine: Any, mode: str = "plain", server_key: str | None = None, **
     ``server_key``: the server's EncodingAESKey (default: set unless mode is plain);
     ``config``: WeChatConfig overrides (then only the WeChat app is served).
     """
-    from bot.channels.wechat import build_wechat_app
-    from bot.http_app import build_http_app
-
     key = server_key if server_key is not None else ("" if mode == "plain" else AES_KEY)
     svc = services(engine, wechat_encoding_aes_key=key)
     app = build_wechat_app(svc, **config) if config else build_http_app(svc)
-    with running(app) as base_url, httpx.Client(timeout=20) as client:
+    with running(svc, app) as base_url, httpx.Client(timeout=20) as client:
         yield Peer(base_url, client, mode=mode)

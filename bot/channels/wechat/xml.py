@@ -46,26 +46,27 @@ def cdata(text: str) -> str:
     return "<![CDATA[" + clean_text(text).replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
+def build(fields: list[tuple[str, str | int]]) -> str:
+    """``<xml>`` with one element per field: text as CDATA, integers bare."""
+    body = "".join(
+        f"<{tag}>{value if isinstance(value, int) else cdata(value)}</{tag}>" for tag, value in fields
+    )
+    return f"<xml>{body}</xml>"
+
+
 def text_reply(to_user: str, from_user: str, content: str, create_time: int) -> str:
     """WeChat's passive text reply (被动回复文本消息)."""
-    return (
-        "<xml>"
-        f"<ToUserName>{cdata(to_user)}</ToUserName>"
-        f"<FromUserName>{cdata(from_user)}</FromUserName>"
-        f"<CreateTime>{int(create_time)}</CreateTime>"
-        "<MsgType><![CDATA[text]]></MsgType>"
-        f"<Content>{cdata(content)}</Content>"
-        "</xml>"
+    return build(
+        [
+            ("ToUserName", to_user),
+            ("FromUserName", from_user),
+            ("CreateTime", int(create_time)),
+            ("MsgType", "text"),
+            ("Content", content),
+        ]
     )
 
 
 def encrypted_reply(encrypt: str, signature: str, timestamp: int, nonce: str) -> str:
     """The envelope of a safe-mode reply."""
-    return (
-        "<xml>"
-        f"<Encrypt>{cdata(encrypt)}</Encrypt>"
-        f"<MsgSignature>{cdata(signature)}</MsgSignature>"
-        f"<TimeStamp>{int(timestamp)}</TimeStamp>"
-        f"<Nonce>{cdata(nonce)}</Nonce>"
-        "</xml>"
-    )
+    return build([("Encrypt", encrypt), ("MsgSignature", signature), ("TimeStamp", int(timestamp)), ("Nonce", nonce)])

@@ -13,9 +13,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from multiprocessing import get_context
+from typing import Any
 
 import jieba
-import jieba.posseg
 
 from retrieval.text import fullwidth_to_ascii, strip_controls
 
@@ -56,7 +56,7 @@ class Tokenizer:
         self._jieba.initialize()
         self.stopwords = frozenset(stopwords)
         self.added_words: set[str] = set()
-        self._pos: jieba.posseg.POSTokenizer | None = None
+        self._pos: Any = None  # jieba.posseg.POSTokenizer, made on first use
         for word in words:
             self.add_word(word)
 
@@ -102,6 +102,8 @@ class Tokenizer:
     def proper_nouns(self, text: str) -> set[str]:
         """Place, person and organisation names jieba sees in ``text``."""
         if self._pos is None:
+            import jieba.posseg  # 0.2 s to import: only when a question has unknown words
+
             self._pos = jieba.posseg.POSTokenizer(self._jieba)
         return {w.word for w in self._pos.cut(text) if w.flag in ("ns", "nr", "nrt", "nt")}
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
+import sys
 import threading
+import types
 from pathlib import Path
 
 import httpx
@@ -158,3 +160,26 @@ async def test_other_chats_are_answered_during_a_reload(engine):
     assert "加载" in started.text and "已经在" in busy.text
     assert "<blockquote" in answer.text
     assert "✅" in summaries[-1].text and len(engine.sink.reloads) == 1
+
+
+async def test_stats_and_queue_come_from_the_review_formatters(shared_engine, monkeypatch):
+    calls = []
+
+    def format_stats_text(store, **kw):
+        calls.append(("stats", store, kw))
+        return "questions: 3\nanswered <67%> & more"
+
+    def format_queue_text(store, **kw):
+        calls.append(("queue", store, kw))
+        return "1. 天桥区的书记是谁？ ×2"
+
+    review = types.SimpleNamespace(format_stats_text=format_stats_text, format_queue_text=format_queue_text)
+    monkeypatch.setitem(sys.modules, "bot.storage", types.SimpleNamespace(review=review))
+    monkeypatch.setitem(sys.modules, "bot.storage.review", review)
+    store = object()
+    async with running_bot(shared_engine, store=store) as bot:
+        [stats] = await bot.say("/stats", user=ADMIN)
+        [queue] = await bot.say("/unanswered", user=ADMIN)
+    assert stats.text == "<pre>questions: 3\nanswered &lt;67%&gt; &amp; more</pre>"
+    assert "天桥区的书记是谁？ ×2" in queue.text
+    assert [(name, s is store) for name, s, _ in calls] == [("stats", True), ("queue", True)]

@@ -8,6 +8,7 @@ import pytest
 from telegram_harness import balanced, plain
 
 from bot.channels.telegram.admin import reload_summary
+from bot.channels.telegram.app import api_url, file_url
 from bot.channels.telegram.keyboards import parse_callback, reply_keyboard, without
 from bot.channels.telegram.ratelimit import SlidingWindowLimiter, Verdict
 from bot.channels.telegram.render import highlight, render_reply, split_html, units
@@ -165,3 +166,15 @@ def test_rate_limiter_sliding_window():
 def test_rate_limiter_disabled(limit):
     limiter = SlidingWindowLimiter(limit)
     assert all(limiter.check("u") == Verdict.ALLOW for _ in range(100))
+
+
+@pytest.mark.parametrize(
+    ("configured", "api", "files"),
+    [
+        ("https://api.telegram.org/bot", "https://api.telegram.org/bot", "https://api.telegram.org/file/bot"),
+        ("http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot"),
+        ("http://proxy/tg/bot", "http://proxy/tg/bot", "http://proxy/tg/file/bot"),
+    ],
+)
+def test_bot_api_urls(configured, api, files):
+    assert api_url(configured) == api and file_url(configured) == files

@@ -48,10 +48,19 @@ WEBHOOK_LISTEN = "0.0.0.0"  # behind a TLS-terminating reverse proxy
 POLL_TIMEOUT_S = 10.0
 
 
+def api_url(base_url: str) -> str:
+    """``TELEGRAM_API_BASE_URL`` as PTB wants it: the token is appended to it (``…/bot`` + token).
+
+    A bare server address (``http://localhost:8081``) gets the ``/bot`` it needs.
+    """
+    url = base_url.strip().rstrip("/")
+    return url if "{token}" in url or url.endswith("/bot") else f"{url}/bot"
+
+
 def file_url(base_url: str) -> str:
     """The Bot API file URL that goes with ``base_url`` (``…/bot`` → ``…/file/bot``)."""
-    head, sep, tail = base_url.rstrip("/").rpartition("/")
-    return f"{head}/file/{tail}" if sep else f"{base_url}/file"
+    head, _, tail = api_url(base_url).rpartition("/")
+    return f"{head}/file/{tail}"
 
 
 def add_handlers(app: Application) -> None:
@@ -93,7 +102,7 @@ def build_application(services: "Services") -> Application:
     app = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
-        .base_url(settings.telegram_api_base_url)
+        .base_url(api_url(settings.telegram_api_base_url))
         .base_file_url(file_url(settings.telegram_api_base_url))
         .rate_limiter(AIORateLimiter(max_retries=2))
         .post_init(set_commands)

@@ -11,9 +11,9 @@ import asyncio
 import logging
 from contextlib import suppress
 
-from telegram import Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.channels.telegram.keyboards import (
@@ -124,13 +124,13 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if action.kind == "more":
         await ask(update, context, MORE)
         with suppress(TelegramError):  # the old "more" button is spent
-            await query.edit_message_reply_markup(without(query.message.reply_markup, ("m",)))
+            await query.edit_message_reply_markup(without(markup_of(query), ("m",)))
     elif action.kind == "article":
         await ask(update, context, f"{ARTICLE} {action.page}")
     elif action.kind == "page":
         await _turn_page(update, context, action.page)
     elif action.kind == "ask":
-        question = button_text(query.message.reply_markup if query.message else None, query.data)
+        question = button_text(markup_of(query), query.data)
         if question is None:
             examples = state(context).engine.examples(ui_lang(update))
             question = examples[action.index] if 0 <= action.index < len(examples) else ""
@@ -142,9 +142,9 @@ async def _feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, up: bool
     msg = incoming(update, "👍" if up else "👎")
     stored = await asyncio.to_thread(state(context).engine.feedback, msg, up, exchange_id)
     await query.answer(t("feedback_thanks" if stored else "feedback_nothing", ui_lang(update)))
-    if stored and query.message is not None:
+    if stored:
         with suppress(TelegramError):  # one vote per answer: the buttons go
-            await query.edit_message_reply_markup(without(query.message.reply_markup, ("f:",)))
+            await query.edit_message_reply_markup(without(markup_of(query), ("f:",)))
 
 
 async def _turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int) -> None:
@@ -152,15 +152,26 @@ async def _turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: i
     reply = await asyncio.to_thread(state(context).engine.handle, incoming(update, f"{ARTICLE} {page}"))
     chunks = render_reply(reply)
     query = update.callback_query
-    if reply.kind == ReplyKind.ARTICLE and len(chunks) == 1 and query.message is not None:
-        await query.edit_message_text(chunks[0], parse_mode=ParseMode.HTML, reply_markup=reply_keyboard(reply))
-    else:
-        await send_reply(context.bot, update.effective_chat.id, reply)
+    if reply.kind == ReplyKind.ARTICLE and len(chunks) == 1 and markup_of(query) is not None:
+        try:
+            await query.edit_message_text(chunks[0], parse_mode=ParseMode.HTML, reply_markup=reply_keyboard(reply))
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():  # the same page tapped twice
+                return
+            log.info("could not edit the article page (%s); sending it anew", exc)
+    await send_reply(context.bot, update.effective_chat.id, reply)
+
+
+def markup_of(query: CallbackQuery) -> InlineKeyboardMarkup | None:
+    """The keyboard of the message under which a button was tapped (None if it is gone)."""
+    return getattr(query.message, "reply_markup", None)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure and tell the user, rather than going silent."""
-    log.error("error while handling an update: %r", update, exc_info=context.error)
+    update_id = update.update_id if isinstance(update, Update) else None  # no message text in the log
+    log.error("error while handling update %s", update_id, exc_info=context.error)
     if not isinstance(update, Update):
         return
     with suppress(TelegramError):

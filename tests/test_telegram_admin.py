@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
-import sys
 import threading
-import types
 from pathlib import Path
 
 import httpx
 import pytest
 from telegram_harness import ADMIN, CORPUS, USER, plain, running_bot
 
+from bot.config import Settings
 from bot.engine import Engine
 from bot.records import MemorySink
+from bot.storage import open_store
 
 QUESTION = "暖新之家为外卖小哥提供什么？"
 BROKEN = "999_broken.txt"
@@ -162,24 +162,22 @@ async def test_other_chats_are_answered_during_a_reload(engine):
     assert "✅" in summaries[-1].text and len(engine.sink.reloads) == 1
 
 
-async def test_stats_and_queue_come_from_the_review_formatters(shared_engine, monkeypatch):
-    calls = []
-
-    def format_stats_text(store, **kw):
-        calls.append(("stats", store, kw))
-        return "questions: 3\nanswered <67%> & more"
-
-    def format_queue_text(store, **kw):
-        calls.append(("queue", store, kw))
-        return "1. 天桥区的书记是谁？ ×2"
-
-    review = types.SimpleNamespace(format_stats_text=format_stats_text, format_queue_text=format_queue_text)
-    monkeypatch.setitem(sys.modules, "bot.storage", types.SimpleNamespace(review=review))
-    monkeypatch.setitem(sys.modules, "bot.storage.review", review)
-    store = object()
-    async with running_bot(shared_engine, store=store) as bot:
-        [stats] = await bot.say("/stats", user=ADMIN)
-        [queue] = await bot.say("/unanswered", user=ADMIN)
-    assert stats.text == "<pre>questions: 3\nanswered &lt;67%&gt; &amp; more</pre>"
-    assert "天桥区的书记是谁？ ×2" in queue.text
-    assert [(name, s is store) for name, s, _ in calls] == [("stats", True), ("queue", True)]
+async def test_stats_and_unanswered_from_the_real_store(tmp_path):
+    store = open_store(Settings(_env_file=None, data_dir=tmp_path, database_url=""))
+    engine = Engine.from_corpus(CORPUS, sink=store)
+    try:
+        async with running_bot(engine, store=store) as bot:
+            [declined] = await bot.say("火星<b>天气</b>怎么样？")
+            [answer] = await bot.say(QUESTION)
+            down = next(d for _, d in answer.buttons() if d.startswith("f:d:"))
+            await bot.press(answer, down, wait="answerCallbackQuery")
+            await bot.settle()
+            assert store.flush()
+            [stats] = await bot.say("/stats", user=ADMIN)
+            [queue] = await bot.say("/unanswered", user=ADMIN)
+    finally:
+        store.close()
+    assert "<blockquote" not in declined.text and declined.buttons()  # declined, with suggestions
+    assert stats.text.startswith("<pre>") and "👎 1" in stats.text and "telegram" in stats.text
+    assert "火星&lt;b&gt;天气&lt;/b&gt;怎么样？" in queue.text  # escaped inside <pre>
+    assert QUESTION in queue.text  # down-voted answers are on the to-do list too

@@ -32,20 +32,8 @@ async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command: st
         user.username if user else "",
         update.effective_chat.id if update.effective_chat else "?",
     )
-    _note_refusal(state(context).store, command, user.id if user else None)
     await say(update, context.bot, "not_admin")
     return False
-
-
-def _note_refusal(store: Any, command: str, user_id: int | None) -> None:
-    """Tell the store about a refused admin command, if it keeps such a record."""
-    record = getattr(store, "record_admin_refusal", None)
-    if record is None:
-        return
-    try:
-        record(channel="telegram", command=command, user_id=str(user_id or ""))
-    except Exception:  # the store must never break the reply
-        log.exception("could not record the refused /%s", command)
 
 
 def reload_summary(report: ReloadReport, lang: str = "zh") -> str:

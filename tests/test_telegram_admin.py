@@ -1,7 +1,8 @@
-"""Admin commands and webhook mode over the fake Bot API server."""
+"""Admin commands, review texts from the real store, webhook mode and serve_telegram, over the fake Bot API."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import socket
@@ -10,8 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from telegram_harness import ADMIN, CORPUS, USER, plain, running_bot
+from fake_telegram import FakeTelegram
+from telegram_harness import ADMIN, CORPUS, USER, plain, running_bot, settings_for
 
+from bot.app import Services
+from bot.channels.telegram import serve_telegram
 from bot.config import Settings
 from bot.engine import Engine
 from bot.records import MemorySink
@@ -181,3 +185,19 @@ async def test_stats_and_unanswered_from_the_real_store(tmp_path):
     assert stats.text.startswith("<pre>") and "👎 1" in stats.text and "telegram" in stats.text
     assert "火星&lt;b&gt;天气&lt;/b&gt;怎么样？" in queue.text  # escaped inside <pre>
     assert QUESTION in queue.text  # down-voted answers are on the to-do list too
+
+
+async def test_serve_telegram_runs_until_stopped(shared_engine):
+    fake = await FakeTelegram().start()
+    try:
+        settings = settings_for(fake)
+        services = Services(settings=settings, engine=shared_engine, sink=shared_engine.sink)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(serve_telegram(services, stop))
+        await fake.send_text(USER, QUESTION)
+        [answer] = await fake.wait_for("sendMessage")
+        assert "<blockquote" in answer.text and not serving.done()
+        stop.set()
+        await asyncio.wait_for(serving, 10)
+    finally:
+        await fake.stop()

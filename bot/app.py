@@ -31,7 +31,10 @@ def build_sink(settings: Settings, *, use_database: bool = True) -> tuple[Sink, 
     """The sink the engine logs to, and the store behind it (or None)."""
     if not use_database:
         return NullSink(), None
-    return NullSink(), None
+    from bot.storage import open_store  # creates data_dir, upgrades the database to head
+
+    store = open_store(settings)
+    return store, store
 
 
 def build_services(settings: Settings | None = None, *, use_database: bool = True) -> Services:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from bot.cli.ask import ask, chat, eval_command, reload_command
+from bot.cli.db import db
+from bot.cli.logs import logs
+from bot.cli.stats import stats
 from bot.cli.serve import serve
 
 
@@ -21,3 +24,6 @@ main.add_command(chat)
 main.add_command(reload_command)
 main.add_command(eval_command)
 main.add_command(serve)
+main.add_command(db)
+main.add_command(logs)
+main.add_command(stats)

@@ -1,0 +1,90 @@
+"""``python -m bot db upgrade|downgrade``, and the store/console helpers of the review commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import click
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from bot.storage import Store, make_engine, open_store
+from bot.storage.db import current_revision, downgrade, upgrade
+from bot.storage.periods import parse_age, parse_since
+
+
+class Since(click.ParamType):
+    """``7d``, ``12h``, ``2w`` back from now, or an ISO date."""
+
+    name = "since"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_since(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class Age(click.ParamType):
+    name = "age"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_age(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def console() -> Console:
+    return Console(soft_wrap=False, highlight=False)
+
+
+@contextmanager
+def review_store() -> Iterator[Store]:
+    """The configured store (upgraded to head), closed afterwards."""
+    store = open_store(Settings())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group("db")
+def db() -> None:
+    """Database schema (Alembic migrations in migrations/)."""
+
+
+def _migrate(step: Callable[[Engine, str], None], revision: str) -> None:
+    url = Settings().effective_database_url
+    engine = make_engine(url)
+    try:
+        step(engine, revision)
+        click.echo(f"{_shown(url)} at revision {current_revision(engine) or 'base'}")
+    finally:
+        engine.dispose()
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the database to REVISION (default: head)."""
+    _migrate(upgrade, revision)
+
+
+@db.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the database to REVISION (default: one step back; 'base' drops every table)."""
+    _migrate(downgrade, revision)

@@ -1,0 +1,113 @@
+"""``python -m bot logs …``: recent exchanges, the review queue, export and purge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+from rich.table import Table
+
+from bot.cli.db import Age, Since, console, review_store
+from bot.storage.export import FORMATS, export
+from bot.storage.formatting import short, when
+from bot.storage.review import Filters, LogEntry, purge, recent, review_queue
+
+
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--unanswered --negative --since --channel --search, shared by ``logs`` and ``logs export``."""
+    options = [
+        click.option("--unanswered", is_flag=True, help="Only questions the bot could not answer."),
+        click.option("--negative", is_flag=True, help="Only exchanges with a 👎."),
+        click.option("--since", type=Since(), help="Only since an age (7d, 12h) or a date (2025-01-31)."),
+        click.option("--channel", help="Only this channel (cli, telegram, wechat)."),
+        click.option("--search", help="Only messages or queries containing TEXT (traditional matches simplified)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _passage(entry: LogEntry) -> str:
+    if not entry.passages:
+        return ""
+    top = entry.passages[0]
+    return f"{top.get('article', '')}#{top.get('paragraph', '')} ({float(top.get('score', 0)):.2f})"
+
+
+def entries_table(entries: list[LogEntry]) -> Table:
+    table = Table(title=f"{len(entries)} exchange(s), newest first", show_lines=False)
+    for name, style in (("time (UTC)", "dim"), ("channel", ""), ("question", "bold"), ("searched", "dim"),
+                        ("ok", ""), ("kind", "dim"), ("top passage", ""), ("ms", ""), ("👍/👎", "")):  # fmt: skip
+        table.add_column(name, style=style or None, justify="right" if name == "ms" else "left")
+    for e in entries:
+        searched = e.query if e.query and e.query != e.message else ""
+        ok = "[green]✓[/]" if e.answered else ("[red]error[/]" if e.error else "[red]✗[/]")
+        votes = f"{e.feedback_up}/{e.feedback_down}" if e.feedback_up or e.feedback_down else ""
+        table.add_row(when(e.time), e.channel, short(e.message, 60), short(searched, 40), ok, e.kind,
+                      _passage(e), f"{e.latency_ms:.0f}", votes)  # fmt: skip
+    return table
+
+
+@click.group("logs", invoke_without_command=True)
+@filter_options
+@click.option("--limit", default=30, show_default=True, help="How many exchanges to show.")
+@click.pass_context
+def logs(ctx: click.Context, unanswered: bool, negative: bool, since: datetime | None, channel: str | None,
+         search: str | None, limit: int) -> None:  # fmt: skip
+    """Recent exchanges (what people asked, what the bot answered)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    filters = Filters(unanswered, negative, since, channel, search)
+    with review_store() as store:
+        entries = recent(store, filters, limit=limit)
+    out = console()
+    if not entries:
+        out.print("No exchanges logged" + (" matching these filters." if filters != Filters() else " yet."))
+        return
+    out.print(entries_table(entries))
+
+
+@logs.command("unanswered")
+@click.option("--since", type=Since(), help="Only since an age (7d) or a date.")
+@click.option("--channel", help="Only this channel.")
+@click.option("--limit", default=20, show_default=True)
+def unanswered(since: datetime | None, channel: str | None, limit: int) -> None:
+    """The review queue: unanswered and 👎 questions grouped, most frequent first."""
+    with review_store() as store:
+        items = review_queue(store, since=since, channel=channel)
+    out = console()
+    if not items:
+        out.print("The review queue is empty: no unanswered or down-voted questions.")
+        return
+    table = Table(title=f"Review queue: {len(items)} question(s)" + (f", first {limit}" if len(items) > limit else ""))
+    for name in ("#", "count", "unanswered", "👎", "question", "first seen", "last seen", "best passage the bot had"):
+        table.add_column(name, justify="right" if name in ("#", "count", "unanswered", "👎") else "left")
+    for number, item in enumerate(items[:limit], 1):
+        best = f"[dim]{item.best_article}[/] {short(item.best_text, 70)}" if item.best_text else "[dim]—[/]"
+        question = short(item.question, 50) + (f" [dim](+{len(item.variants) - 1} variants)[/]" if len(item.variants) > 1 else "")
+        table.add_row(str(number), str(item.count), str(item.unanswered), str(item.negative), question,
+                      when(item.first_seen), when(item.last_seen), best)  # fmt: skip
+    out.print(table)
+
+
+@logs.command("export")
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file name (.jsonl), else csv.")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def export_command(unanswered: bool, negative: bool, since: datetime | None, channel: str | None,
+                   search: str | None, fmt: str | None, file: str) -> None:  # fmt: skip
+    """Write every exchange (or the filtered set) to FILE as CSV (Excel-ready, UTF-8 BOM) or JSONL."""
+    with review_store() as store:
+        count = export(store, file, fmt, Filters(unanswered, negative, since, channel, search))
+    click.echo(f"exported {count} exchange(s) to {file}", err=True)
+
+
+@logs.command("purge")
+@click.option("--older-than", "older_than", type=Age(), required=True, help="e.g. 180d: delete everything older.")
+def purge_command(older_than: timedelta) -> None:
+    """Delete exchanges, feedback and reload history older than an age (retention)."""
+    with review_store() as store:
+        counts = purge(store, older_than)
+    click.echo("purged " + ", ".join(f"{n} {name}" for name, n in counts.items()) + f" older than {older_than.days} days")

@@ -1,0 +1,64 @@
+"""Export the log as CSV (UTF-8 with BOM: Excel shows Chinese correctly) or JSON Lines."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any
+
+from bot.storage.review import Filters, HasSession, LogEntry, iter_entries
+
+FORMATS = ("csv", "jsonl")
+FIELDS = [
+    "time", "exchange_id", "channel", "chat_id", "user_id", "message", "query", "answered", "kind",
+    "passages", "best_text", "reply_length", "latency_ms", "error", "feedback_up", "feedback_down",
+]  # fmt: skip
+
+
+def as_dict(entry: LogEntry) -> dict[str, Any]:
+    data = asdict(entry)
+    data["time"] = entry.time.isoformat()
+    return {name: data[name] for name in FIELDS}
+
+
+def write_csv(entries: Iterable[LogEntry], handle: IO[str]) -> int:
+    writer = csv.DictWriter(handle, fieldnames=FIELDS, quoting=csv.QUOTE_MINIMAL)
+    writer.writeheader()
+    count = 0
+    for entry in entries:
+        row = as_dict(entry)
+        row["answered"] = "true" if entry.answered else "false"
+        row["passages"] = json.dumps(entry.passages, ensure_ascii=False)
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def write_jsonl(entries: Iterable[LogEntry], handle: IO[str]) -> int:
+    count = 0
+    for entry in entries:
+        handle.write(json.dumps(as_dict(entry), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def guess_format(target: str) -> str:
+    return "jsonl" if target.lower().endswith((".jsonl", ".json", ".ndjson")) else "csv"
+
+
+def export(store: HasSession, target: str | Path, fmt: str | None = None, filters: Filters | None = None) -> int:
+    """Write the (filtered) log to TARGET, oldest first; ``-`` is stdout. Returns the row count."""
+    fmt = fmt or guess_format(str(target))
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    writer = write_csv if fmt == "csv" else write_jsonl
+    entries = iter_entries(store, filters, limit=None, oldest_first=True)
+    if str(target) == "-":
+        return writer(entries, sys.stdout)
+    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"  # the BOM tells Excel the CSV is UTF-8
+    with Path(target).open("w", encoding=encoding, newline="") as handle:
+        return writer(entries, handle)

@@ -1,0 +1,84 @@
+"""Plain-text stats and review queue for chat channels (Telegram /stats, /unanswered).
+
+Both formatters take either the computed object or a store (then they compute it), so a
+channel can simply call ``format_stats_text(store)``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.storage.review import QueueItem
+    from bot.storage.stats import Stats
+
+DAYS_SHOWN = 7
+SNIPPET = 80
+
+
+def short(text: str, width: int = SNIPPET) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def pct(rate: float) -> str:
+    return f"{rate * 100:.0f}%"
+
+
+def format_stats_text(stats: Stats | Any, *, since: datetime | None = None, top: int = 5) -> str:
+    """Compact text of STATS (or of a store's stats since SINCE)."""
+    from bot.storage.stats import Stats, compute_stats
+
+    if not isinstance(stats, Stats):
+        stats = compute_stats(stats, since=since, top=top)
+    total = stats.total
+    period = f" since {stats.since:%Y-%m-%d}" if stats.since else ""
+    lines = [
+        f"Questions{period}: {total.questions} · answered {total.answered} ({pct(total.rate)})",
+        f"Latency: median {ms(stats.latency_median_ms)} · p95 {ms(stats.latency_p95_ms)}",
+        f"Feedback: 👍 {total.up} · 👎 {total.down}",
+    ]
+    if stats.last_reload:
+        lines.append(f"Last reload: {when(stats.last_reload)} ({'ok' if stats.last_reload_ok else 'failed'})")
+    if stats.per_channel:
+        lines.append("Per channel:")
+        for channel, counts in sorted(stats.per_channel.items()):
+            lines.append(f"  {channel}: {counts.questions} q · {pct(counts.rate)} · 👍 {counts.up} 👎 {counts.down}")
+    if stats.per_day:
+        lines.append("Per day:")
+        for day, counts in sorted(stats.per_day.items())[-DAYS_SHOWN:]:
+            lines.append(f"  {day:%Y-%m-%d}: {counts.questions} q · {pct(counts.rate)}")
+    for title, ranked in (("Top questions", stats.top_questions[:top]), ("Top unanswered", stats.top_unanswered[:top])):
+        if ranked:
+            lines.append(f"{title}:")
+            lines.extend(f"  {count}× {short(text, 60)}" for text, count in ranked)
+    return "\n".join(lines)
+
+
+def format_queue_text(items: list[QueueItem] | Any, limit: int = 10) -> str:
+    """The review queue (or a store's queue) as numbered plain text, LIMIT items."""
+    from bot.storage.review import review_queue
+
+    if not isinstance(items, list):
+        items = review_queue(items)
+    if not items:
+        return "Review queue is empty: no unanswered or down-voted questions."
+    lines = [f"Review queue: {len(items)} question(s)" + (f", first {limit}" if len(items) > limit else "")]
+    for number, item in enumerate(items[:limit], 1):
+        flags = ", ".join(f for f in (f"{item.unanswered} unanswered" if item.unanswered else "",
+                                      f"{item.negative} 👎" if item.negative else "") if f)  # fmt: skip
+        lines.append(f"{number}. {item.count}× {short(item.question)} ({flags})")
+        lines.append(f"   seen {when(item.first_seen)} → {when(item.last_seen)} · {', '.join(item.channels)}")
+        if item.best_text:
+            source = f" [{item.best_article}]" if item.best_article else ""
+            lines.append(f"   best{source}: {short(item.best_text)}")
+    return "\n".join(lines)

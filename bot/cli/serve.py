@@ -4,24 +4,55 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+from contextlib import suppress
 
 import click
 
 from bot.app import Services, build_services
 from bot.config import Settings
 
+log = logging.getLogger("bot.serve")
+
 
 async def _serve_channels(services: Services) -> None:
-    """Telegram (when a token is set) and the HTTP server (when WeChat is configured), together."""
+    """Telegram (when a token is set) and the HTTP server (when WeChat is configured), together.
+
+    One stop event ends both: uvicorn owns SIGINT/SIGTERM when it runs and sets the event
+    when it exits; otherwise the event is set by the signal handlers installed here.
+    """
+    stop = asyncio.Event()
     runs = []
+    runs_http = bool(services.settings.wechat_token)
+    if runs_http:
+        from bot.http_app import http_server
+
+        server = http_server(services)
+
+        async def http_until_exit() -> None:
+            try:
+                await server.serve()
+            finally:
+                stop.set()
+
+        runs.append(http_until_exit())
+    else:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
     if services.settings.telegram_bot_token:
         from bot.channels.telegram.app import serve_telegram
 
-        runs.append(serve_telegram(services))
-    if services.settings.wechat_token:
-        from bot.http_app import serve_http
+        async def telegram() -> None:
+            try:
+                await serve_telegram(services, stop)
+            except Exception:
+                if not runs_http:
+                    raise
+                log.exception("telegram could not start; the HTTP channels keep running")
 
-        runs.append(serve_http(services))
+        runs.append(telegram())
     await asyncio.gather(*runs)
 
 
@@ -33,7 +64,8 @@ def serve() -> None:
     services = build_services(settings)
     try:
         if settings.telegram_bot_token or settings.wechat_token:
-            asyncio.run(_serve_channels(services))
+            with suppress(KeyboardInterrupt):
+                asyncio.run(_serve_channels(services))
         else:
             from bot.channels.terminal import interactive
 

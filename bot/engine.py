@@ -48,6 +48,10 @@ class Engine:
     def passage_count(self) -> int:
         return len(self.library.passages)
 
+    def warm_up(self) -> None:
+        """Load what the first unusual question would otherwise wait for (jieba's POS tables)."""
+        self.library.tokenizer.proper_nouns("北京")
+
     def examples(self, lang: str = "zh") -> list[str]:
         rows = [line.split("\t", 1) for line in read_lines(self.library.corpus_dir / "examples.tsv")]
         return [q.strip() for code, q in (r for r in rows if len(r) == 2) if code.strip() == lang][:4]

@@ -62,6 +62,7 @@ def serve() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
     services = build_services(settings)
+    services.engine.warm_up()
     try:
         if settings.telegram_bot_token or settings.wechat_token:
             with suppress(KeyboardInterrupt):

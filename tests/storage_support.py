@@ -15,9 +15,9 @@ KEY = "test-key"
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
 
 
-def exchange(message: str, *, answered: bool = True, kind: str | None = None, days_ago: float = 0,
+def exchange(message: str, *, answered: bool = True, kind: str | None = None, days_ago: float = 0, now: datetime = NOW,
              channel: str = "cli", chat_id: str = "chat-1", user_id: str = "user-1", **fields: Any) -> Exchange:  # fmt: skip
-    """An exchange with a fresh id; answered questions get one passage unless told otherwise."""
+    """An exchange with a fresh id, DAYS_AGO before NOW; answered ones get a passage unless told otherwise."""
     fields.setdefault("passages", [PassageRef("001_article", 3, 7.5)] if answered else [])
     return Exchange(
         exchange_id=f"ex{next(_ids):08d}",
@@ -28,7 +28,7 @@ def exchange(message: str, *, answered: bool = True, kind: str | None = None, da
         query=fields.pop("query", message),
         answered=answered,
         kind=kind or ("answer" if answered else "no_answer"),
-        time=fields.pop("time", NOW - timedelta(days=days_ago)),
+        time=fields.pop("time", now - timedelta(days=days_ago)),
         **fields,
     )
 

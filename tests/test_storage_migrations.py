@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
+from test_architecture import PLATFORM, _imports
 
 from bot.storage.db import current_revision, downgrade, head_revision, make_engine, script_location, upgrade
 from bot.storage.models import Base
@@ -50,3 +53,9 @@ def test_upgrade_twice_is_harmless(tmp_path):
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_storage_imports_no_retrieval_internals_or_platform_sdk():
+    root = Path(__file__).resolve().parent.parent
+    for path in [*(root / "bot" / "storage").glob("*.py"), *(root / "migrations").rglob("*.py")]:
+        assert not (_imports(path) & (PLATFORM | {"retrieval"})), path

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 
 import click
 from rich.console import Console
@@ -17,30 +16,24 @@ from bot.storage.db import current_revision, downgrade, upgrade
 from bot.storage.periods import parse_age, parse_since
 
 
-class Since(click.ParamType):
-    """``7d``, ``12h``, ``2w`` back from now, or an ISO date."""
+class Parsed(click.ParamType):
+    """A value typed by the admin, parsed by PARSE; its ValueError becomes a usage error."""
 
-    name = "since"
+    def __init__(self, name: str, parse: Callable[[str], object]) -> None:
+        self.name = name
+        self.parse = parse
 
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        if not isinstance(value, str):
             return value
         try:
-            return parse_since(str(value))
+            return self.parse(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
 
-class Age(click.ParamType):
-    name = "age"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        try:
-            return parse_age(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+SINCE = Parsed("since", parse_since)  # 7d, 12h, 2w back from now, or an ISO date
+AGE = Parsed("age", parse_age)  # 180d
 
 
 def console() -> Console:

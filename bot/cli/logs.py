@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from bot.cli.db import Age, Since, console, review_store
+from bot.cli.db import AGE, SINCE, console, review_store
 from bot.storage.export import FORMATS, export
 from bot.storage.formatting import short, when
 from bot.storage.review import Filters, LogEntry, purge, recent, review_queue
@@ -20,7 +20,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--unanswered", is_flag=True, help="Only questions the bot could not answer."),
         click.option("--negative", is_flag=True, help="Only exchanges with a 👎."),
-        click.option("--since", type=Since(), help="Only since an age (7d, 12h) or a date (2025-01-31)."),
+        click.option("--since", type=SINCE, help="Only since an age (7d, 12h) or a date (2025-01-31)."),
         click.option("--channel", help="Only this channel (cli, telegram, wechat)."),
         click.option("--search", help="Only messages or queries containing TEXT (traditional matches simplified)."),
     ]
@@ -70,7 +70,7 @@ def logs(ctx: click.Context, unanswered: bool, negative: bool, since: datetime |
 
 
 @logs.command("unanswered")
-@click.option("--since", type=Since(), help="Only since an age (7d) or a date.")
+@click.option("--since", type=SINCE, help="Only since an age (7d) or a date.")
 @click.option("--channel", help="Only this channel.")
 @click.option("--limit", default=20, show_default=True)
 def unanswered(since: datetime | None, channel: str | None, limit: int) -> None:
@@ -105,7 +105,7 @@ def export_command(unanswered: bool, negative: bool, since: datetime | None, cha
 
 
 @logs.command("purge")
-@click.option("--older-than", "older_than", type=Age(), required=True, help="e.g. 180d: delete everything older.")
+@click.option("--older-than", "older_than", type=AGE, required=True, help="e.g. 180d: delete everything older.")
 def purge_command(older_than: timedelta) -> None:
     """Delete exchanges, feedback and reload history older than an age (retention)."""
     with review_store() as store:

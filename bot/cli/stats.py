@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 from rich.table import Table
 
-from bot.cli.db import Since, console, review_store
+from bot.cli.db import SINCE, console, review_store
 from bot.storage.formatting import ms, pct, short, when
 from bot.storage.stats import Counts, Stats, compute_stats
 
@@ -46,7 +46,7 @@ def summary(stats: Stats) -> str:
 
 
 @click.command("stats")
-@click.option("--since", type=Since(), help="Only since an age (30d) or a date; default: everything.")
+@click.option("--since", type=SINCE, help="Only since an age (30d) or a date; default: everything.")
 @click.option("--top", default=10, show_default=True, help="How many top questions to list.")
 def stats(since: datetime | None, top: int) -> None:
     """Usage statistics from the query log."""

@@ -21,6 +21,7 @@ from bench.measure import CORPUS, maxrss_mb, percentiles, phase
 from bench.synth import (
     SEED,
     bench_queries,
+    paragraphs_for,
     real_headings,
     real_sentences,
     synth_passages,
@@ -86,12 +87,12 @@ def run_reload(n: int, *, n_queries: int = 240, workers: int = 2, seed: int = SE
     phases: dict[str, dict[str, object]] = {}
     real = build_library(corpus)
     sentences = real_sentences(real)
-    passages = synth_passages(sentences, n, seed)
+    paragraphs = paragraphs_for(sentences, n, seed)
     texts = [q.text for q in bench_queries(real, n_queries, seed)]
     with tempfile.TemporaryDirectory(prefix="bench-corpus-", dir=workdir) as tmp:
         root = Path(tmp)
         headings = real_headings(real)
-        articles = write_corpus(root, passages, headings, per_article=PER_ARTICLE, source=corpus, seed=seed)
+        articles = write_corpus(root, paragraphs, headings, per_article=PER_ARTICLE, source=corpus, seed=seed)
         cold = build_counted(root, phases, "cold_build", workers=workers)
         first_ms, search_ms = search_latency(cold, texts)
         warm = build_counted(root, phases, "reload_unchanged", cache=cold.cache, workers=workers)
@@ -102,6 +103,7 @@ def run_reload(n: int, *, n_queries: int = 240, workers: int = 2, seed: int = SE
         passages_built = len(changed.passages)
     return {
         "n": n,
+        "paragraphs": len(paragraphs),
         "articles": articles,
         "passages_built": passages_built,
         "workers": workers,

@@ -89,7 +89,7 @@ def reload_table(reloads: Sequence[Result]) -> list[str]:
         return []
     lines = [
         "",
-        "| passages (articles) | cold build s | reload, nothing changed s | reload, 1 article changed s "
+        "| passages (paragraphs, articles) | cold build s | reload, nothing changed s | reload, 1 article changed s "
         "| texts tokenized cold / unchanged / changed | peak RSS MB | understand+search p50 / p99 ms |",
         "|---:|---:|---:|---:|---|---:|---|",
     ]
@@ -98,7 +98,7 @@ def reload_table(reloads: Sequence[Result]) -> list[str]:
         cold, same, changed = ph["cold_build"], ph["reload_unchanged"], ph["reload_one_article_changed"]
         s = r["search_ms"]
         lines.append(
-            f"| {_count(r['passages_built'])} ({_count(r['articles'])}) | {_n(cold['seconds'])} | {_n(same['seconds'])} "
+            f"| {_count(r['passages_built'])} ({_count(r['paragraphs'])}, {_count(r['articles'])}) | {_n(cold['seconds'])} | {_n(same['seconds'])} "
             f"| {_n(changed['seconds'])} | {_count(cold['tokenized_texts'])} / {_count(same['tokenized_texts'])} / "
             f"{_count(changed['tokenized_texts'])} | {_n(r['process_maxrss_mb'], 0)} "
             f"| {_n(s['p50'], 3)} / {_n(s['p99'], 3)} (first pass max {_n(r['first_pass_max_search_ms'], 1)}) |"

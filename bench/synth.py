@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench.measure import CORPUS, DEV_QUESTIONS
 from retrieval.library import Library
+from retrieval.passages import chunk_paragraph
 from retrieval.loader import read_lines
 from retrieval.query import understand
 from retrieval.text import split_sentences
@@ -34,6 +35,18 @@ def synth_passages(sentences: list[str], n: int, seed: int = SEED) -> list[str]:
         raise ValueError("no sentences to recombine")
     rng = random.Random(seed)
     return ["".join(rng.choice(sentences) for _ in range(rng.randint(2, 5))) for _ in range(n)]
+
+
+def paragraphs_for(sentences: list[str], passages: int, seed: int = SEED) -> list[str]:
+    """Synthetic paragraphs that the library's chunking turns into about ``passages`` passages
+    (a paragraph longer than the passage target is split in two)."""
+    pool = synth_passages(sentences, passages * 3 // 2 + 10, seed)  # a prefix of the same draw
+    total = 0
+    for count, paragraph in enumerate(pool, 1):
+        total += len(chunk_paragraph(paragraph))
+        if total >= passages:
+            return pool[:count]
+    return pool
 
 
 @dataclass(frozen=True)

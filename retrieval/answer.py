@@ -29,7 +29,7 @@ ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
 TYPE_BONUS = 1.0  # boost of a passage whose one sentence holds the answer type and all the terms
 
 
-def answer_type_strength(qtype: QuestionType, text: str, weights: dict[str, float]) -> float:
+def answer_type_strength(qtype: QuestionType, text: str, weights: dict[str, float], focus: str = "") -> float:
     """How well ``text`` answers this kind of question: the best share of the question's terms
     found in one sentence that also holds the answer type (a number, a date, a name …); 0 if none."""
     pattern = ANSWER_PATTERNS.get(qtype)
@@ -43,36 +43,44 @@ def answer_type_strength(qtype: QuestionType, text: str, weights: dict[str, floa
         if not spans:
             continue
         share = sum(w for t, w in terms.items() if t in sentence) / total
-        near = any(_near(sentence, term, spans) for term in terms)
+        near = _near(sentence, focus, spans) if focus else any(_near(sentence, term, spans) for term in terms)
         best = max(best, share if near else share / 2)
     return best
 
 
-def _near(sentence: str, term: str, spans: list[tuple[int, int]]) -> bool:
+def _near(sentence: str, term: str, spans: list[tuple[int, int]], near: int = NEAR) -> bool:
+    if not term:
+        return False
     start = sentence.find(term)
     while start >= 0:
         end = start + len(term)
-        if any(a - NEAR <= end and start <= b + NEAR for a, b in spans):
+        if any(a - near <= end and start <= b + near for a, b in spans):
             return True
         start = sentence.find(term, start + 1)
     return False
 
 
-def _sentence_score(sentence: str, weights: dict[str, float], qtype: QuestionType) -> float:
-    score = sum(w for t, w in weights.items() if len(t) >= 2 and not t.startswith("q:") and t in sentence)
+def _sentence_score(sentence: str, weights: dict[str, float], qtype: QuestionType, focus: str) -> float:
+    terms = [t for t in weights if len(t) >= 2 and not t.startswith("q:")]
+    score = sum(weights[t] for t in terms if t in sentence)
     score += sum(0.5 * w for t, w in weights.items() if t.startswith("q:") and f"“{t[2:]}”" in sentence)
     pattern = ANSWER_PATTERNS.get(qtype)
-    if pattern is not None and pattern.search(sentence):
-        score += 1.5
+    spans = [m.span() for m in pattern.finditer(sentence)] if pattern is not None else []
+    if spans:
+        score += 1.5 if any(_near(sentence, t, spans) for t in terms) else 0.5
+        if focus and _near(sentence, focus, spans, 4):
+            score += 1.5  # "第一书记2278人" for "多少名第一书记"
     return score
 
 
-def best_sentences(text: str, weights: dict[str, float], qtype: QuestionType, limit: int = 2) -> tuple[str, ...]:
+def best_sentences(
+    text: str, weights: dict[str, float], qtype: QuestionType, limit: int = 2, focus: str = ""
+) -> tuple[str, ...]:
     """1–``limit`` consecutive sentences of ``text`` that best answer the question, verbatim."""
     sentences = split_sentences(text)
     if len(sentences) <= 1:
         return tuple(sentences)
-    scores = [_sentence_score(s, weights, qtype) for s in sentences]
+    scores = [_sentence_score(s, weights, qtype, focus) for s in sentences]
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     chosen = [best]
     # a short sentence rarely stands alone: take its neighbour that also matches

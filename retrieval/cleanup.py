@@ -149,8 +149,9 @@ def _classify(raw: _Raw, first: bool, gap: int = 1) -> BlockKind | None:
     isolated = raw.blank_before > gap and raw.blank_after > gap
     if isolated and width <= 60 and text.count("。") <= 1 and not _looks_like_heading(text, 12):
         return "caption"
-    if first and ends_sentence(text) and width <= 40 and "，" not in text:
-        return "caption"  # the lead photo's caption above the headline
+    set_apart = raw.blank_before > gap or raw.blank_after > gap
+    if (first or set_apart) and ends_sentence(text) and width <= 30 and "，" not in text and text.count("。") <= 1:
+        return "caption"  # a one-line photo caption: the lead photo's, or one set apart by extra space
     if _looks_like_heading(text):
         return "heading"
     return "paragraph"

@@ -56,10 +56,12 @@ class Lexicon:
         return self._glossary_re
 
     def translate_english(self, text: str) -> str:
-        """Replace glossary phrases in English text by their Chinese terms; other words stay."""
+        """Replace glossary phrases in English text by their Chinese terms; other words stay.
+        Plurals match their singular entries ("first secretaries" → first secretary → 第一书记)."""
         pattern = self.glossary_pattern()
         if pattern is None:
             return text
+        text = re.sub(r"[A-Za-z]+", lambda m: singular(m.group(0).lower(), self.glossary), text)
         return pattern.sub(lambda m: " " + " ".join(self.glossary[m.group(1).lower()]) + " ", text)
 
     def expand_synonyms(self, text: str) -> str:
@@ -67,6 +69,19 @@ class Lexicon:
             if variant in text:
                 text = text.replace(variant, " " + " ".join(words) + " ")
         return text
+
+
+def singular(word: str, known: dict[str, tuple[str, ...]] | frozenset[str] = frozenset()) -> str:
+    """A plural English noun's singular, unless the word is known as it is."""
+    if word in known or len(word) <= 3 or word in ENGLISH_STOPWORDS:
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def _pairs(path: Path) -> dict[str, tuple[str, ...]]:

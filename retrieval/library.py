@@ -48,10 +48,19 @@ class Library:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     cache: TokenCache = field(default_factory=TokenCache)
     build_seconds: float = 0.0
+    _article_texts: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def digests(self) -> dict[str, str]:
         return {a.article_id: a.digest for a in self.articles.values()}
+
+    def article_mentions(self, article_id: str, name: str) -> bool:
+        """Does the article (text, title or districts) mention ``name``?"""
+        article = self.articles[article_id]
+        texts = self._article_texts.setdefault(
+            article_id, " ".join([article.title, *article.districts, *(p.text for p in article.passages)])
+        )
+        return name in texts
 
     def knows(self, term: str) -> bool:
         """Does any passage or heading use ``term``?"""

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from retrieval.library import Library
+from retrieval.pinyin import translate_names
 from retrieval.text import cjk_ratio, fullwidth_to_ascii, strip_controls
-from retrieval.tokenize import code_parts, program_codes
+from retrieval.tokenize import Tokenizer, code_parts, program_codes
 
 QuestionType = Literal["count", "when", "who", "where", "size", "define", "how", "other"]
 
@@ -42,6 +43,8 @@ class Query:
     unknown: list[str] = field(default_factory=list)  # content tokens the corpus never uses
     alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)  # token → words that also count
     unknown_names: list[str] = field(default_factory=list)  # places/people the corpus never mentions
+    places: list[str] = field(default_factory=list)  # place names asked about
+    focus: str = ""  # what a 多少/几 question counts: 党员 in 有多少党员
     truncated: bool = False
 
     @property
@@ -66,6 +69,22 @@ def normalize_question(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_COUNT_WORD = re.compile(r"多少|几")
+
+
+def count_focus(tokenizer: Tokenizer, text: str) -> str:
+    """The thing counted: the word right after 多少/几, else the one right before 是多少."""
+    match = _COUNT_WORD.search(text)
+    if match is None:
+        return ""
+    after = [t for t in tokenizer.tokenize(text[match.end() : match.end() + 8]) if len(t) > 1]
+    if after:
+        first = text.find(after[0], match.end())
+        return max((t for t in after if text.find(t, match.end()) == first), key=len)
+    before = [t for t in tokenizer.tokenize(text[max(0, match.start() - 8) : match.start()]) if len(t) > 1]
+    return max(before[-2:], key=len) if before else ""
+
+
 def understand(library: Library, question: str, extra: str = "") -> Query:
     """Turn a user's question into weighted search terms. ``extra`` is context from earlier turns."""
     text = normalize_question(question)
@@ -76,7 +95,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
     if lexicon.is_traditional(text):
         text = lexicon.to_simplified(text)
     qtype = question_type(text)
-    searched = lexicon.translate_english(text) if lang == "en" else text
+    searched = translate_names(library, lexicon.translate_english(text)) if lang == "en" else text
     expanded = lexicon.expand_synonyms(searched)
     tokenizer = library.tokenizer
     tokens = tokenizer.tokenize(searched)
@@ -96,8 +115,9 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         for part in code_parts(code):
             weights.setdefault(f"q:{part}", CODE_PART_WEIGHT)
     unknown = [t for t in dict.fromkeys(tokens) if not library.knows(t)]
-    names = tokenizer.proper_nouns(searched) if unknown else set()
+    names = tokenizer.proper_nouns(searched)
     unknown_names = [t for t in unknown if t in names]
+    places = sorted(tokenizer.proper_nouns(searched, ("ns",)))
     for token in unknown:  # a word the articles never use: fall back on its known pieces
         for piece in tokenizer.pieces(token):
             if library.knows(piece) and piece not in tokenizer.stopwords:
@@ -113,6 +133,8 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         codes=codes,
         unknown=unknown,
         unknown_names=unknown_names,
+        places=places,
+        focus=count_focus(tokenizer, searched) if qtype in ("count", "size") else "",
         alternatives=alternatives,
         truncated=truncated,
     )

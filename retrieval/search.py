@@ -24,7 +24,20 @@ PREVIOUS_SHARE = 0.35  # share of the previous passage's score a passage inherit
 MIN_COVERAGE = 0.5  # share of the question's weight the best passage must match
 HEADING_WEIGHT = 0.5  # a match in the section heading counts half as much as one in the passage
 RELATIVE_FLOOR = 0.3  # a hit scoring under this share of the best one is not worth showing
-_CODE_LIKE = re.compile(r"\d|[a-z]")
+_DIGIT = re.compile(r"\d")
+_LATIN = re.compile(r"^[a-z]+$")
+
+
+def _is_strange(query: Query, token: str) -> bool:
+    """An unknown token the articles can't be about: a programme number, a foreign name
+    (a Latin word in a Chinese question, or a capitalised one inside an English question)."""
+    if _DIGIT.search(token):
+        return True
+    if not _LATIN.match(token):
+        return False
+    if query.lang == "zh":
+        return True
+    return bool(re.search(rf"(?<!^)(?<![.?!]\s)\b{token[0].upper()}{token[1:]}\b", query.original.strip()))
 
 
 @dataclass(frozen=True)
@@ -103,8 +116,11 @@ def coverage(library: Library, query: Query, doc: int) -> float:
     for token in query.tokens:
         weight = token_weight(library, query, token)
         total += weight
-        if token in tokens or any(t in tokens for t in query.alternatives.get(token, ())):
+        if token in tokens:
             matched += weight
+        elif any(t in tokens for t in query.alternatives.get(token, ())):
+            # a synonym counts fully; a lone character of an unknown word only half
+            matched += weight if any(len(t) > 1 and t in tokens for t in query.alternatives[token]) else weight / 2
     return matched / total if total else 0.0
 
 
@@ -142,7 +158,9 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     scores, own = contextual_scores(library, query.weights)
     pool = [i for i in library.index.top(scores, k * 3) if scores[i] > 0]
     for i in pool:
-        scores[i] *= 1 + TYPE_BONUS * answer_type_strength(query.qtype, library.passages[i].text, query.weights)
+        scores[i] *= 1 + TYPE_BONUS * answer_type_strength(
+            query.qtype, library.passages[i].text, query.weights, query.focus
+        )
         scores[i] *= 0.5 + 0.5 * coverage(library, query, i)  # coordination: favour matching more of the question
     top = sorted(pool, key=lambda i: (-scores[i], i))[:k]
     if top:
@@ -151,13 +169,17 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     if not result.hits:
         result.reason = "no match"
         return result
-    strange = [t for t in query.unknown if _CODE_LIKE.search(t)] + query.unknown_names
+    strange = [t for t in query.unknown if _is_strange(query, t)] + query.unknown_names
     if strange:
         result.reason = f"unknown terms: {', '.join(strange)}"
         return result
     result.coverage = coverage(library, query, top[0])
     if result.coverage < MIN_COVERAGE:
         result.reason = f"weak match (coverage {result.coverage:.2f})"
+        return result
+    elsewhere = [p for p in query.places if not library.article_mentions(result.hits[0].passage.article, p)]
+    if elsewhere:
+        result.reason = f"the best passage's article is not about {', '.join(elsewhere)}"
         return result
     result.answerable = True
     return result

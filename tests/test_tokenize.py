@@ -35,3 +35,17 @@ def test_programme_number_asks_for_its_spelled_out_parts(library):
     query = understand(library, "1226工程是什么")
     assert query.codes == ["1226"]
     assert {"q:1", "q:2", "q:6"} <= set(query.weights)
+
+
+def test_english_plurals_and_pinyin_names(library):
+    query = understand(library, "How many first secretaries did Jinan send?")
+    assert "第一书记" in query.tokens and "济南" in query.tokens
+    assert query.focus == "第一书记"
+    query = understand(library, "Who is the Party secretary of Hulutao village?")
+    assert "葫芦套" in query.tokens
+    # pinyin only stands for names and the corpus's own terms, not homophones: beijing ≠ 背景
+    assert "背景" not in understand(library, "Does Beijing have red property?").tokens
+
+
+def test_count_focus_is_the_counted_thing(library):
+    assert understand(library, "槐荫区有多少党员？").focus == "党员"

@@ -38,8 +38,13 @@ class _Raw:
     blank_after: int = 0
 
 
+_WIDE = re.compile(r"[\u2e80-\U0010ffff]")
+
+
 def display_width(text: str) -> float:
-    return sum(1.0 if ord(c) > 0x2E7F else 0.5 for c in text)
+    """Columns in a newspaper's grid: a Chinese character is one, a Latin letter or digit half."""
+    wide = len(_WIDE.findall(text))
+    return wide + (len(text) - wide) / 2
 
 
 def _raw_lines(text: str) -> list[_Raw]:

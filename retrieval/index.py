@@ -23,28 +23,29 @@ class BM25Index:
         self.doc_len = lengths
         self.avgdl = float(lengths.mean()) if self.n_docs else 0.0
         vocab: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[int] = []
-        for doc_id, doc in enumerate(corpus):
-            for term, tf in Counter(doc).items():
-                term_id = vocab.setdefault(term, len(vocab))
-                rows.append(term_id)
-                cols.append(doc_id)
-                tfs.append(tf)
+        total = int(lengths.sum())
+        # every occurrence as a term id, in document order; then (term, doc) pairs counted in numpy
+        occurrences = np.fromiter(
+            (vocab.setdefault(term, len(vocab)) for doc in corpus for term in doc), dtype=np.int64, count=total
+        )
+        owners = np.repeat(np.arange(self.n_docs, dtype=np.int64), lengths.astype(np.int64))
+        pairs, tf = np.unique(occurrences * max(self.n_docs, 1) + owners, return_counts=True)
+        del occurrences, owners
+        term_ids = pairs // max(self.n_docs, 1)  # sorted by term, then by document
+        doc_ids = (pairs % max(self.n_docs, 1)).astype(np.int32)
         self.vocab = vocab
-        term_ids = np.asarray(rows, dtype=np.int64)
-        doc_ids = np.asarray(cols, dtype=np.int32)
-        tf_arr = np.asarray(tfs, dtype=np.float64)
-        df = np.bincount(term_ids, minlength=len(vocab)).astype(np.float64)
+        counts = np.bincount(term_ids, minlength=len(vocab))
+        df = counts.astype(np.float64)
         self.doc_freq = df
         self.idf = self._idf(df)
-        norm = self.k1 * (1 - self.b + self.b * lengths / self.avgdl) if self.n_docs else lengths
-        weights = self.idf[term_ids] * tf_arr * (self.k1 + 1) / (tf_arr + norm[doc_ids])
-        order = np.argsort(term_ids, kind="stable")
-        self.postings_doc = doc_ids[order]
-        self.postings_weight = weights[order]
-        self.indptr = np.concatenate(([0], np.cumsum(np.bincount(term_ids, minlength=len(vocab))))).astype(np.int64)
+        tf_arr = tf.astype(np.float64)
+        if self.avgdl > 0:
+            norm = self.k1 * (1 - self.b + self.b * lengths / self.avgdl)
+        else:
+            norm = np.full(self.n_docs, self.k1 * (1 - self.b))
+        self.postings_doc = doc_ids
+        self.postings_weight = self.idf[term_ids] * tf_arr * (self.k1 + 1) / (tf_arr + norm[doc_ids])
+        self.indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
     def _idf(self, df: np.ndarray) -> np.ndarray:
         """rank_bm25.BM25Okapi's idf: log((N - n + .5) / (n + .5)), negatives floored at eps × mean idf."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.cleanup import clean_text
+from retrieval.cleanup import Block, clean_text
 from retrieval.index import BM25Index
 from retrieval.lexicon import Lexicon, load_lexicon
 from retrieval.loader import RawArticle, read_corpus
@@ -25,6 +25,7 @@ class TokenCache:
 
     words: frozenset[str] = frozenset()
     tokens: dict[str, list[str]] = field(default_factory=dict)
+    blocks: dict[str, list[Block]] = field(default_factory=dict)  # cleaned text by file digest
 
     def usable(self, words: frozenset[str]) -> dict[str, list[str]]:
         new_words = words - self.words
@@ -42,7 +43,8 @@ class Library:
     tokenizer: Tokenizer
     lexicon: Lexicon
     index: BM25Index  # over passage bodies (text and the article's districts)
-    doc_tokens: list[list[str]]  # body tokens + section heading tokens, per passage
+    body_tokens: list[list[str]]  # per passage: what `index` was built from
+    heading_tokens: list[list[str]]  # per passage: its section heading's tokens
     heading_index: BM25Index | None = None  # over each passage's section heading
     same_section: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1.0 where passage i-1 shares i's section
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -61,6 +63,10 @@ class Library:
             article_id, " ".join([article.title, *article.districts, *(p.text for p in article.passages)])
         )
         return name in texts
+
+    def tokens_of(self, pid: int) -> set[str]:
+        """The tokens of a passage and of its section heading."""
+        return set(self.body_tokens[pid]) | set(self.heading_tokens[pid])
 
     def knows(self, term: str) -> bool:
         """Does any passage or heading use ``term``?"""
@@ -83,18 +89,23 @@ def passage_document(passage: Passage, article: Article) -> str:
     return " ".join([passage.text, " ".join(article.districts)])
 
 
-def _layout(raws: list[RawArticle], tokenizer: Tokenizer, lexicon: Lexicon) -> dict[str, Article]:
+def _layout(
+    raws: list[RawArticle], tokenizer: Tokenizer, lexicon: Lexicon, known: dict[str, list[Block]]
+) -> dict[str, Article]:
     articles: dict[str, Article] = {}
     cleaned = []
     for raw in raws:
-        blocks = clean_text(raw.text, tokenizer.is_word)
-        cleaned.append((raw, blocks))
+        blocks = known.get(raw.digest) or clean_text(raw.text, tokenizer.is_word)
+        traditional = lexicon.is_traditional(raw.text)
+        cleaned.append((raw, blocks, traditional))
         text = "\n".join(b.text for b in blocks)
-        for term in quoted_terms(lexicon.to_simplified(text) if lexicon.is_traditional(text) else text):
+        for term in quoted_terms(lexicon.to_simplified(text) if traditional else text):
             tokenizer.add_word(term)
     next_pid = 0
-    for raw, blocks in cleaned:
+    for raw, blocks, traditional in cleaned:
         article = build_article(raw.article_id, blocks, title=_meta_str(raw.meta, "title"), first_pid=next_pid)
+        article.traditional = traditional
+        article.blocks = blocks
         article.path = str(raw.path)
         article.digest = raw.digest
         article.year = _meta_str(raw.meta, "year") or _meta_str(raw.meta, "date")[:4]
@@ -113,16 +124,19 @@ def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers:
     lexicon = load_lexicon(corpus_dir)
     raws, skipped = read_corpus(corpus_dir)
     tokenizer = Tokenizer(lexicon.user_words, lexicon.stopwords)
-    articles = _layout(raws, tokenizer, lexicon)
+    cache = cache or TokenCache()
+    articles = _layout(raws, tokenizer, lexicon, cache.blocks)
     passages = [p for a in articles.values() for p in a.passages]
-    documents = []
+    documents: list[str] = []
+    headings: list[str] = []
     for passage in passages:
         article = articles[passage.article]
         doc = passage_document(passage, article)
-        documents.append(lexicon.to_simplified(doc) if lexicon.is_traditional(passage.text) else doc)
-    headings = [lexicon.to_simplified(p.section) if lexicon.is_traditional(p.section) else p.section for p in passages]
+        # a traditional-Chinese article is indexed in simplified, like the questions; it is quoted as written
+        documents.append(lexicon.to_simplified(doc) if article.traditional else doc)
+        headings.append(lexicon.to_simplified(passage.section) if article.traditional else passage.section)
     words = frozenset(tokenizer.added_words)
-    known = (cache or TokenCache()).usable(words)
+    known = cache.usable(words)
     todo = [d for d in dict.fromkeys(documents + headings) if d not in known]
     fresh = tokenizer.tokenize_many(todo, workers=workers or min(2, os.cpu_count() or 1))
     tokens_by_doc = {**known, **dict(zip(todo, fresh))}
@@ -130,8 +144,9 @@ def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers:
     heading_tokens = [tokens_by_doc[h] for h in headings]
     index = BM25Index(body_tokens)
     heading_index = BM25Index(heading_tokens)
-    doc_tokens = [b + h for b, h in zip(body_tokens, heading_tokens)]
-    new_cache = TokenCache(words, {d: tokens_by_doc[d] for d in documents + headings})
+    new_cache = TokenCache(
+        words, {d: tokens_by_doc[d] for d in documents + headings}, {a.digest: a.blocks for a in articles.values()}
+    )
     return Library(
         corpus_dir=corpus_dir,
         articles=articles,
@@ -139,7 +154,8 @@ def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers:
         tokenizer=tokenizer,
         lexicon=lexicon,
         index=index,
-        doc_tokens=doc_tokens,
+        body_tokens=body_tokens,
+        heading_tokens=heading_tokens,
         heading_index=heading_index,
         same_section=np.array(
             [0.0] + [float(a.article == b.article and a.section == b.section) for a, b in zip(passages, passages[1:])]

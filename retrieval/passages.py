@@ -32,6 +32,8 @@ class Article:
     source: str = ""
     byline: str = ""
     digest: str = ""  # sha256 of the file's bytes: what reload compares
+    traditional: bool = False  # written in traditional characters (indexed in simplified)
+    blocks: list[Block] = field(default_factory=list, repr=False)  # the cleaned text it was laid out from
     passages: list[Passage] = field(default_factory=list)
     headings: list[str] = field(default_factory=list)
 

@@ -109,9 +109,9 @@ def token_weight(library: Library, query: Query, token: str) -> float:
 
 def coverage(library: Library, query: Query, doc: int) -> float:
     """Share of the question's weight found in passage ``doc`` or the passage before it."""
-    tokens = set(library.doc_tokens[doc])
+    tokens = library.tokens_of(doc)
     if doc > 0 and library.same_section[doc]:
-        tokens |= set(library.doc_tokens[doc - 1])
+        tokens |= library.tokens_of(doc - 1)
     total = matched = 0.0
     for token in query.tokens:
         weight = token_weight(library, query, token)

@@ -45,3 +45,21 @@ def test_metadata_gives_title_year_and_districts(library):
     assert article.title.startswith("章丘")
     assert article.year == "2022"
     assert "章丘" in article.districts
+
+
+def test_traditional_article_is_found_by_simplified_questions_and_quoted_as_written(corpus_copy: Path):
+    _write(corpus_copy, "trad.txt", "翠湖社區的議事會\n\n翠湖社區成立“板凳議事會”，每週收集居民意見，已解決停車難題十二件。\n".encode())
+    from bot.engine import Engine
+    from bot.messages import Incoming
+
+    engine = Engine(build_library(corpus_copy))
+    reply = engine.handle(Incoming("板凳议事会是什么？", chat_id="t"))
+    assert reply.answered
+    assert "板凳議事會" in reply.quotes[0].text
+
+
+def test_reload_reuses_cleaned_text_of_unchanged_files(corpus_copy: Path):
+    first = build_library(corpus_copy)
+    second = build_library(corpus_copy, cache=first.cache)
+    assert second.articles["002_2e80cddfbcd62056"].blocks is first.articles["002_2e80cddfbcd62056"].blocks
+    assert [p.text for p in second.passages] == [p.text for p in first.passages]

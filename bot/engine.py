@@ -26,6 +26,7 @@ from retrieval.search import search
 HELP = re.compile(r"^(/?start|/?help|帮助|菜单|你好|您好|hi|hello|hey|哈喽|嗨|在吗|\?|？)$", re.I)
 MORE = re.compile(r"^(更多|more|下一页|next|继续)$", re.I)
 ARTICLE = re.compile(r"^(原文|全文|full text|original|article)\s*(\d{1,3})?$", re.I)
+TOPIC_CHARS = 120  # how much of the previous question a follow-up carries along
 _TRIM = re.compile(r"^[\s。！？!?.,，~～]+|[\s。！？!?.,，~～]+$")
 
 
@@ -52,9 +53,19 @@ class Engine:
         """Load what the first unusual question would otherwise wait for (jieba's POS tables)."""
         self.library.tokenizer.proper_nouns("北京")
 
-    def examples(self, lang: str = "zh") -> list[str]:
+    def _suggestions(self, tokens: list[str], lang: Lang) -> list[str]:
+        """Example questions, those sharing words with the question first."""
+        examples = self.examples(lang, limit=None)
+        if lang == "en":
+            return examples[:3]
+        wanted = set(tokens)
+        tokenize = self.library.tokenizer.tokenize
+        return sorted(examples, key=lambda q: -len(wanted & set(tokenize(q))))[:3]
+
+    def examples(self, lang: str = "zh", limit: int | None = 4) -> list[str]:
+        """Example questions from corpus/examples.tsv in ``lang`` (all of them when limit is None)."""
         rows = [line.split("\t", 1) for line in read_lines(self.library.corpus_dir / "examples.tsv")]
-        return [q.strip() for code, q in (r for r in rows if len(r) == 2) if code.strip() == lang][:4]
+        return [q.strip() for code, q in (r for r in rows if len(r) == 2) if code.strip() == lang][:limit]
 
     # -- the reply path -------------------------------------------------------------
     def handle(self, msg: Incoming) -> Reply:
@@ -99,9 +110,9 @@ class Engine:
             if rewritten.answerable or not result.answerable:
                 result = rewritten
         if not result.answerable:
-            return compose_no_answer(result, msg.text, lang, self.examples(lang))
+            return compose_no_answer(result, msg.text, lang, self._suggestions(result.query.tokens, lang))
         reply = compose_answer(library, result, msg.text, lang, follow_up=follow_up)
-        state.topic = result.query.text
+        state.topic = result.query.text[:TOPIC_CHARS]
         state.quotes = [quote_of(library, hit) for hit in result.hits]
         state.shown = len(reply.quotes)
         state.article = result.hits[0].passage.article

@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,7 @@ class Library:
     cache: TokenCache = field(default_factory=TokenCache)
     build_seconds: float = 0.0
     _article_texts: dict[str, str] = field(default_factory=dict, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # things derived on first use
 
     @property
     def digests(self) -> dict[str, str]:

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from retrieval.library import Library
 
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
 
 
-@lru_cache(maxsize=4)
-def _names(library_id: int, words: tuple[str, ...]) -> dict[str, str]:
-    from pypinyin import lazy_pinyin  # 0.1 s to import: only for English questions
-
-    names: dict[str, str] = {}
-    for word in sorted(words, key=len, reverse=True):
-        names.setdefault("".join(lazy_pinyin(word)), word)
-    return names
-
-
 def pinyin_names(library: Library) -> dict[str, str]:
-    """Toneless pinyin (no spaces) → the corpus word, for the corpus's own words and names."""
-    tokenizer = library.tokenizer
-    words = tuple(sorted(t for t in library.index.vocab if _CJK_WORD.match(t) and tokenizer.is_name(t)))
-    return _names(id(library), words)
+    """Toneless pinyin (no spaces) → the corpus word, for the corpus's names and own terms (made once)."""
+    names = library.memo.get("pinyin")
+    if names is None:
+        from pypinyin import lazy_pinyin  # 0.1 s to import: only for English questions
+
+        tokenizer = library.tokenizer
+        words = [t for t in library.index.vocab if _CJK_WORD.match(t) and tokenizer.is_name(t)]
+        names = {}
+        for word in sorted(words, key=lambda w: (-len(w), w)):
+            names.setdefault("".join(lazy_pinyin(word)), word)
+        library.memo["pinyin"] = names
+    return names
 
 
 def translate_names(library: Library, text: str) -> str:

@@ -133,8 +133,11 @@ class Tokenizer:
             chunk = max(1, len(texts) // (workers * 8))
             with get_context("fork").Pool(workers) as pool:
                 results = pool.map(_tokenize_in_worker, texts, chunksize=chunk)
-        # one string object per distinct token, not one per occurrence (a tenth of the memory at 100k passages)
-        return [[sys.intern(t) for t in tokens] for tokens in results]
+        # one string object per distinct token, not one per occurrence (a tenth of the memory at 100k
+        # passages); replaced in place so the copies can go as we go
+        for i, tokens in enumerate(results):
+            results[i] = [sys.intern(t) for t in tokens]
+        return results
 
 
 _WORKER: Tokenizer | None = None
@@ -142,4 +145,5 @@ _WORKER: Tokenizer | None = None
 
 def _tokenize_in_worker(text: str) -> list[str]:
     assert _WORKER is not None
-    return _WORKER.tokenize(text)
+    # interned here too: pickling a chunk then sends each distinct token once
+    return [sys.intern(t) for t in _WORKER.tokenize(text)]

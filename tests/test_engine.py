@@ -162,3 +162,23 @@ def test_no_passage_is_quoted_twice_in_one_reply(engine):
     for question in ("章丘的“5+4”工作思路是什么？", "1226工程是什么？", "乡村振兴"):
         lines = [line for q in ask(engine, question).quotes for line in q.text.split("\n")]
         assert len(lines) == len(set(lines)), question
+
+
+def test_every_example_question_is_answered(engine):
+    for lang in ("zh", "en"):
+        examples = engine.examples(lang, limit=None)
+        assert len(examples) >= 3
+        for question in examples:
+            assert ask(engine, question).answered, question
+
+
+def test_suggestions_prefer_examples_near_the_question(engine):
+    reply = ask(engine, "北京的红色物业怎么样")
+    assert not reply.answered and "红色物业" in reply.suggestions[0]
+
+
+def test_follow_up_chains_do_not_grow_the_query(engine):
+    ask(engine, "葫芦套村靠什么致富？")
+    for _ in range(6):
+        reply = ask(engine, "它的村支书是谁？")
+    assert len(reply.query) < 200

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
 import os
 import platform
 import resource
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -160,3 +163,13 @@ def _meminfo_kb(key: str) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def size_main(run: Callable[..., dict[str, Any]], doc: str | None, argv: Sequence[str] | None = None) -> None:
+    """The command line of a per-size part: ``--n N [--queries Q] [--workers W]``, JSON to stdout."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--n", type=int, required=True, help="number of synthetic passages")
+    parser.add_argument("--queries", type=int, default=240)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.n, n_queries=args.queries, workers=args.workers), ensure_ascii=False))

@@ -9,7 +9,6 @@ that unchanged passages are not tokenized again.  Also times the full query path
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import tempfile
@@ -17,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.measure import CORPUS, maxrss_mb, percentiles, phase
+from bench.measure import size_main, CORPUS, maxrss_mb, percentiles, phase
 from bench.synth import (
     SEED,
     bench_queries,
@@ -116,12 +115,7 @@ def run_reload(n: int, *, n_queries: int = 240, workers: int = 2, seed: int = SE
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, required=True, help="number of synthetic passages")
-    parser.add_argument("--queries", type=int, default=240)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    print(json.dumps(run_reload(args.n, n_queries=args.queries, workers=args.workers), ensure_ascii=False))
+    size_main(run_reload, __doc__, argv)
 
 
 if __name__ == "__main__":

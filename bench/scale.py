@@ -7,7 +7,6 @@ Our side runs first, then BM25Okapi in the same process over the same token list
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import os
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from bench.measure import CORPUS, maxrss_mb, peak_mb, percentiles, phase, rss_mb
+from bench.measure import size_main, CORPUS, maxrss_mb, peak_mb, percentiles, phase, rss_mb
 from bench.synth import BenchQuery, bench_queries, real_sentences, synth_passages
 from retrieval.index import BM25Index
 from retrieval.library import build_library
@@ -136,12 +135,7 @@ def run_scale(n: int, *, n_queries: int = 240, workers: int = 2, seed: int = 42,
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, required=True, help="number of synthetic passages")
-    parser.add_argument("--queries", type=int, default=240)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    print(json.dumps(run_scale(args.n, n_queries=args.queries, workers=args.workers), ensure_ascii=False))
+    size_main(run_scale, __doc__, argv)
 
 
 if __name__ == "__main__":

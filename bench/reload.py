@@ -9,7 +9,6 @@ that unchanged passages are not tokenized again.  Also times the full query path
 
 from __future__ import annotations
 
-import json
 import random
 import tempfile
 import time

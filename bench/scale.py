@@ -8,7 +8,6 @@ Our side runs first, then BM25Okapi in the same process over the same token list
 from __future__ import annotations
 
 import gc
-import json
 import os
 import time
 from collections.abc import Callable, Sequence

@@ -27,3 +27,16 @@ def test_retrieval_is_pure():
     for path in (ROOT / "retrieval").glob("*.py"):
         imported = _imports(path)
         assert not (imported & (PLATFORM | {"sqlalchemy", "bot"})), path
+
+
+def test_channels_only_translate():
+    """Channel adapters talk to the engine, never to retrieval/ or the database directly."""
+    for path in (ROOT / "bot" / "channels").rglob("*.py"):
+        imported = _imports(path)
+        assert "retrieval" not in imported, path
+        assert "sqlalchemy" not in imported, path
+
+
+def test_storage_knows_no_platform_nor_retrieval():
+    for path in (ROOT / "bot" / "storage").glob("*.py"):
+        assert not (_imports(path) & (PLATFORM | {"retrieval"})), path

@@ -14,7 +14,7 @@ from typing import Callable, Literal
 
 from retrieval.text import clean_inline, ends_sentence, unbalanced_opener
 
-BlockKind = Literal["heading", "paragraph", "caption", "byline"]
+BlockKind = Literal["heading", "paragraph", "caption", "byline", "fragment"]
 
 FURNITURE = re.compile(
     r"^(扫码下载|扫描二维码|找记者|上壹点|编辑[:：]|责任编辑|责编[:：]|组版[:：]|美编[:：]|校对[:：]|"
@@ -152,12 +152,15 @@ def _classify(raw: _Raw, first: bool, gap: int = 1) -> BlockKind | None:
     if width <= 40 and BYLINE.search(text) and not ends_sentence(text):
         return "byline"
     isolated = raw.blank_before > gap and raw.blank_after > gap
-    if isolated and width <= 60 and text.count("。") <= 1 and not _looks_like_heading(text, 12):
+    if isolated and width <= 60 and text.count("。") <= 1:
         return "caption"
     set_apart = raw.blank_before > gap or raw.blank_after > gap
     if (first or set_apart) and ends_sentence(text) and width <= 30 and "，" not in text and text.count("。") <= 1:
         return "caption"  # a one-line photo caption: the lead photo's, or one set apart by extra space
     if _looks_like_heading(text):
+        # a heading never ends on 的/了/才… nor opens with 但/而…: that is a sentence cut off by the layout
+        if text[-1] in "的了才和与及在把被将是但而就也都" or text[0] in "但而和与及并":
+            return "fragment"
         return "heading"
     return "paragraph"
 

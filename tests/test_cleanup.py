@@ -62,3 +62,12 @@ def test_passages_are_phone_sized_and_complete(library):
         assert 0 < len(passage.text) <= 600
     long_ones = [p for p in library.passages if len(p.text) > 300]
     assert len(long_ones) <= len(library.passages) // 10
+
+
+def test_layout_fragments_and_one_line_captions_are_not_headings(library):
+    blocks = _blocks("001", library)
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "新使命新作的" not in headings and "但属于外卖小哥的“午高峰”才" not in headings
+    assert "经十西路汽车产业带" in [b.text for b in blocks if b.kind == "caption"]
+    sections = {p.section for p in library.articles["001_96bc3c7d1a43b40e"].passages}
+    assert "城市有温度 外卖小哥有了“温暖的家”" in sections and "新使命新作的" not in sections

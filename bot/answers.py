@@ -47,7 +47,8 @@ def compose_answer(library: Library, result: SearchResult, question: str, lang: 
     hits = distinct_hits(result.hits)
     result.hits = hits
     best = hits[0]
-    direct = best_sentences(best.text, result.query.weights, result.query.qtype, focus=result.query.focus)
+    # the direct answer comes from the passage found; the context shown before it only explains it
+    direct = best_sentences(best.passage.text, result.query.weights, result.query.qtype, focus=result.query.focus)
     quotes = [quote_of(library, h) for h in hits[:QUOTES_PER_REPLY]]
     has_more = len(hits) > QUOTES_PER_REPLY
     intro = ui("answer_intro", lang)

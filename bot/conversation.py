@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from bot.messages import Quote
 
+# words that stand for the place just talked about: dropped from a follow-up, the topic says where
+PLACEHOLDERS = re.compile(r"村里|该村|本村|这个村|那个村|全村|当地|那里|这里|那儿|这儿|区里|社区里|街道里")
 ANAPHORA = re.compile(r"它|其|这个|这项|这些|那个|该|此|上述|他们|她们|他|她|\b(it|its|they|their|this|that|them)\b", re.I)
 
 
@@ -57,8 +59,13 @@ def is_follow_up(state: ChatState, question: str, content_tokens: list[str], ent
     """Does the question lean on the previous turn's topic?"""
     if not state.topic:
         return False
-    if ANAPHORA.search(question):
+    if ANAPHORA.search(question) or PLACEHOLDERS.search(question):
         return True
     if any(t in entities for t in content_tokens):
         return False
     return len(content_tokens) <= 2
+
+
+def without_placeholders(question: str) -> str:
+    """The follow-up question with 村里/当地 … removed (the previous topic takes their place)."""
+    return PLACEHOLDERS.sub("", question)

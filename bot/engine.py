@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bot.answers import compose_answer, compose_article_page, compose_more, compose_no_answer, quote_of
-from bot.conversation import Conversations, is_follow_up
+from bot.conversation import Conversations, is_follow_up, without_placeholders
 from bot.messages import Incoming, Lang, Reply, ReplyKind
 from bot.records import Exchange, Feedback, NullSink, PassageRef, ReloadReport, Sink
 from bot.texts import text as ui
@@ -106,7 +106,7 @@ class Engine:
         entities = library.tokenizer.added_words | set(query.codes)
         follow_up = is_follow_up(state, question, query.tokens, entities)
         if follow_up:
-            rewritten = search(library, understand(library, question, extra=state.topic))
+            rewritten = search(library, understand(library, without_placeholders(question), extra=state.topic))
             if rewritten.answerable or not result.answerable:
                 result = rewritten
         if not result.answerable:

@@ -110,6 +110,11 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         alternatives[token] = tuple(t for v in variants for t in tokenizer.tokenize(v))
     for token in tokenizer.tokenize(extra):
         weights.setdefault(token, 0.5)
+    for code in program_codes(extra):  # "其中的4是指什么" after "5+4是什么": the bare 4 is a part
+        parts = set(code_parts(code))
+        for number in re.findall(r"(?<![\d.])\d{1,2}(?![\d.])", searched):
+            if number in parts:
+                weights[f"q:{number}"] = 1.0
     codes = program_codes(searched)
     for code in codes:
         for part in code_parts(code):

@@ -182,3 +182,23 @@ def test_follow_up_chains_do_not_grow_the_query(engine):
     for _ in range(6):
         reply = ask(engine, "它的村支书是谁？")
     assert len(reply.query) < 200
+
+
+@pytest.mark.parametrize(
+    "first, follow_up, expected",
+    [
+        ("1226工程是什么？", "它有什么特点？", "两个鲜明特点"),
+        ("三涧溪村怎么样？", "村里有多少党员？", "145名党员"),
+        ("暖新之家有多大？", "谁是它的主理人？", "吕雪芹"),
+        ("章丘的5+4工作思路是什么？", "其中的4是指什么", "4大改革攻坚行动"),
+    ],
+)
+def test_follow_ups_named_in_the_issue(engine, first, follow_up, expected):
+    ask(engine, first, chat=first)
+    reply = ask(engine, follow_up, chat=first)
+    assert reply.answered and expected in reply.quotes[0].text
+
+
+def test_direct_answer_comes_from_the_passage_found_not_its_context(engine):
+    reply = ask(engine, "1226工程是什么？")
+    assert reply.direct[0].startswith("“1”即一个目标")

@@ -156,8 +156,9 @@ class Engine:
             print(f"could not store feedback: {exc!r}", file=sys.stderr)
         return True
 
-    def reload(self, who: str = "", origin: str = "cli") -> ReloadReport:
-        """Rebuild from corpus/; the old library answers until the new one is swapped in."""
+    def reload(self, who: str = "", origin: str = "cli", previous: dict[str, str] | None = None) -> ReloadReport:
+        """Rebuild from corpus/; the old library answers until the new one is swapped in.
+        Changes are reported against ``previous`` (article → digest), by default the library being replaced."""
         report = ReloadReport(who=who, origin=origin)
         started = time.perf_counter()
         with self._reload_lock:
@@ -171,7 +172,7 @@ class Engine:
                 report.error = str(exc) or repr(exc)
                 report.articles, report.passages = len(old.articles), len(old.passages)
             else:
-                before, after = old.digests, new.digests
+                before, after = (old.digests if previous is None else previous), new.digests
                 report.added = sorted(set(after) - set(before))
                 report.removed = sorted(set(before) - set(after))
                 report.changed = sorted(k for k in set(after) & set(before) if after[k] != before[k])

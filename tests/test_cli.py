@@ -59,3 +59,19 @@ def test_reload_prints_a_summary(run):
 def test_eval_prints_scores(run):
     out = run("eval")
     assert "hit@1" in out and "none (declined correctly): 3/3" in out
+
+
+def test_reload_reports_changes_since_the_last_reload(run, tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "corpus", corpus)
+    monkeypatch.setenv("CORPUS_DIR", str(corpus))
+    run("reload")
+    (corpus / "articles" / "new.txt").write_text("清泉社区\n\n清泉社区成立“板凳议事会”。\n", encoding="utf-8")
+    (corpus / "articles" / "bad.txt").write_bytes(b"\x00\x01" * 40)
+    out = run("reload")
+    assert "reload ok: 6 articles" in out
+    assert "added: new" in out
+    assert "skipped bad.txt: binary file" in out

@@ -50,16 +50,30 @@ def chat(as_json: bool) -> None:
         services.close()
 
 
+MANIFEST = "corpus-manifest.json"
+
+
 @click.command("reload")
 def reload_command() -> None:
-    """Rebuild the index from corpus/ and print a summary."""
+    """Rebuild the index from corpus/ and print a summary (changes since the last CLI reload)."""
     services = _services()
+    manifest = services.settings.data_dir / MANIFEST
     try:
-        report = services.engine.reload(who="cli", origin="cli")
+        previous = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
+    except (OSError, ValueError):
+        previous = None
+    try:
+        report = services.engine.reload(who="cli", origin="cli", previous=previous)
+        if report.ok:
+            manifest.parent.mkdir(parents=True, exist_ok=True)
+            manifest.write_text(json.dumps(services.engine.library.digests, indent=1), encoding="utf-8")
     finally:
         services.close()
     status = "ok" if report.ok else f"FAILED: {report.error}"
     click.echo(f"reload {status}: {report.articles} articles, {report.passages} passages in {report.duration_s:.2f}s")
+    for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        if names and previous is not None:
+            click.echo(f"  {label}: {', '.join(names)}")
     for name, reason in report.skipped:
         click.echo(f"  skipped {name}: {reason}")
     if not report.ok:

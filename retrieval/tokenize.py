@@ -58,6 +58,7 @@ class Tokenizer:
         self.stopwords = frozenset(stopwords)
         self.added_words: set[str] = set()
         self._pos: Any = None  # jieba.posseg.POSTokenizer, made on first use
+        self._tag_cache: dict[str, tuple[tuple[str, str], ...]] = {}
         for word in words:
             self.add_word(word)
 
@@ -103,17 +104,27 @@ class Tokenizer:
     def is_name(self, word: str) -> bool:
         """Could ``word`` be a name (place, person, organisation, the corpus's own term)?
         Words jieba's dictionary knows as something else (背景, 发展) are not."""
-        self.proper_nouns("")  # loads the tag table
+        self.tagged("")  # loads the tag table
         tag = self._pos.word_tag_tab.get(word)
         return word in self.added_words or tag is None or tag.startswith(("ns", "nr", "nt", "nz"))
 
+    def tagged(self, text: str) -> tuple[tuple[str, str], ...]:
+        """(word, part of speech) of ``text``; the last few texts are remembered (a question asks twice)."""
+        cached = self._tag_cache.get(text)
+        if cached is None:
+            if self._pos is None:
+                import jieba.posseg  # 0.2 s to import and 0.3 s to load: made on first use (serve warms it up)
+
+                self._pos = jieba.posseg.POSTokenizer(self._jieba)
+            cached = tuple((w.word, w.flag) for w in self._pos.cut(text, HMM=False))
+            if len(self._tag_cache) >= 8:  # only what one question asks for again
+                self._tag_cache.clear()
+            self._tag_cache[text] = cached
+        return cached
+
     def proper_nouns(self, text: str, flags: tuple[str, ...] = ("ns", "nr", "nrt", "nt")) -> set[str]:
         """Place (ns), person (nr) and organisation (nt) names jieba sees in ``text``."""
-        if self._pos is None:
-            import jieba.posseg  # 0.2 s to import and 0.3 s to load: made on first use (serve warms it up)
-
-            self._pos = jieba.posseg.POSTokenizer(self._jieba)
-        return {w.word for w in self._pos.cut(text) if w.flag in flags and len(w.word) > 1}
+        return {word for word, flag in self.tagged(text) if flag in flags and len(word) > 1}
 
     def pieces(self, word: str) -> list[str]:
         """Smaller units of a word: its dictionary sub-words, else its characters."""

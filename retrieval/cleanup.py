@@ -143,8 +143,9 @@ def _merge_cut_paragraphs(raws: list[_Raw], is_word: Callable[[str], bool]) -> l
     return out
 
 
-def _classify(raw: _Raw, first: bool, gap: int = 1) -> BlockKind | None:
-    """``gap``: the usual number of blank lines between paragraphs; captions stand further apart."""
+def _classify(raw: _Raw, first: bool, gap: int = 1, front: bool = False) -> BlockKind | None:
+    """``gap``: the usual number of blank lines between paragraphs; captions stand further apart.
+    ``front``: no heading yet — above the headline, a sentence set apart is a photo caption."""
     text = raw.text
     if FURNITURE.match(text):
         return None
@@ -155,8 +156,11 @@ def _classify(raw: _Raw, first: bool, gap: int = 1) -> BlockKind | None:
     if isolated and width <= 60 and text.count("。") <= 1:
         return "caption"
     set_apart = raw.blank_before > gap or raw.blank_after > gap
-    if (first or set_apart) and ends_sentence(text) and width <= 30 and "，" not in text and text.count("。") <= 1:
+    one_sentence = ends_sentence(text) and text.count("。") <= 1
+    if one_sentence and (first or set_apart) and width <= 30 and "，" not in text:
         return "caption"  # a one-line photo caption: the lead photo's, or one set apart by extra space
+    if one_sentence and front and set_apart and width <= 60:
+        return "caption"
     if _looks_like_heading(text):
         # a heading never ends on 的/了/才… nor opens with 但/而…: that is a sentence cut off by the layout
         if text[-1] in "的了才和与及在把被将是但而就也都" or text[0] in "但而和与及并":
@@ -176,7 +180,8 @@ def clean_text(text: str, is_word: Callable[[str], bool] = lambda s: False) -> l
     gap = max(1, gaps[len(gaps) // 2])
     blocks: list[Block] = []
     for i, raw in enumerate(raws):
-        kind = _classify(raw, first=(i == 0), gap=gap)
+        front = not any(b.kind == "heading" for b in blocks)
+        kind = _classify(raw, first=(i == 0), gap=gap, front=front)
         if kind is None:
             continue
         cleaned = clean_inline(raw.text, keep_spaces=(kind in ("heading", "byline")))

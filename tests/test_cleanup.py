@@ -71,3 +71,8 @@ def test_layout_fragments_and_one_line_captions_are_not_headings(library):
     assert "经十西路汽车产业带" in [b.text for b in blocks if b.kind == "caption"]
     sections = {p.section for p in library.articles["001_96bc3c7d1a43b40e"].passages}
     assert "城市有温度 外卖小哥有了“温暖的家”" in sections and "新使命新作的" not in sections
+
+
+def test_caption_above_the_headline_is_not_a_paragraph(library):
+    captions = [b.text for b in _blocks("004", library) if b.kind == "caption"]
+    assert "天桥区工人新村南村街道西区社区组织网格长、党员群众代表，召开社区停车管理圆桌会议。" in captions

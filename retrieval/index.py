@@ -8,7 +8,6 @@ the postings of its own terms instead of scanning every document in Python.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 

@@ -1,11 +1,11 @@
-"""Search: BM25 with section and neighbour context, and the decision to decline.
+"""Search: BM25 with section and neighbour context, answer-type reranking, and the decision to decline.
 
-A passage is scored on its own text plus its section heading (in the index), plus a
-share of the score of the passage just before it in the same section: a programme
-is often named in one paragraph and spelled out in the next, which never repeats
-the name.  A question is declined when the best passage leaves most of what was
-asked unmatched, or when it names something (a programme number, a foreign word)
-the articles never mention.
+A passage is scored on its own text; for the question terms it lacks, its section heading
+and the passage just before it in the same section fill in: a programme is often named in
+one paragraph and spelled out in the next, which never repeats the name.  A question is
+declined when the best passage leaves most of what was asked unmatched, when it names
+something the articles never mention (a programme number, a foreign word, a person), or
+when it names a place the answering article is not about.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ class SearchResult:
     coverage: float = 0.0
 
 
-def contextual_scores(library: Library, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """(score with context, own score) of every passage.
+def contextual_scores(library: Library, weights: dict[str, float]) -> np.ndarray:
+    """The score of every passage, with context.
 
     Context fills in what a passage does not say itself: for each question term the
     passage lacks, it gets that term's score in its section heading (weighted) and a
@@ -84,10 +84,10 @@ def contextual_scores(library: Library, weights: dict[str, float]) -> tuple[np.n
             context[1:] += PREVIOUS_SHARE * body[:-1] * same[1:] * missing[1:]
         if library.heading_index is not None:
             context += HEADING_WEIGHT * library.heading_index.scores({term: weight}) * missing
-    return own + context, own
+    return own + context
 
 
-def display_terms(library: Library, query: Query, text: str) -> tuple[str, ...]:
+def display_terms(query: Query, text: str) -> tuple[str, ...]:
     """The query's terms as they appear in ``text``, longest first, for highlighting."""
     found = [t for t in query.weights if not t.startswith("q:") and len(t) >= 2 and t in text]
     found += [t for t in query.weights if t.startswith("q:") and f"“{t[2:]}”" in text]
@@ -134,7 +134,7 @@ def text_coverage(library: Library, query: Query, text: str) -> float:
     return matched / total if total else 0.0
 
 
-def _hit(library: Library, query: Query, i: int, score: float, own: float) -> Hit:
+def _hit(library: Library, query: Query, i: int, score: float) -> Hit:
     """A hit; found through the passage before it, it shows that passage too."""
     passage = library.passages[i]
     before = library.neighbour(passage, -1)
@@ -147,7 +147,7 @@ def _hit(library: Library, query: Query, i: int, score: float, own: float) -> Hi
     ):
         before = None
     text = passage.text if before is None else before.text + passage.text
-    return Hit(passage, score, display_terms(library, query, text), before)
+    return Hit(passage, score, display_terms(query, text), before)
 
 
 def search(library: Library, query: Query, k: int = 10) -> SearchResult:
@@ -155,7 +155,7 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     if query.empty:
         result.reason = "empty"
         return result
-    scores, own = contextual_scores(library, query.weights)
+    scores = contextual_scores(library, query.weights)
     pool = [i for i in library.index.top(scores, k * 3) if scores[i] > 0]
     for i in pool:
         scores[i] *= 1 + TYPE_BONUS * answer_type_strength(
@@ -165,7 +165,7 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     top = sorted(pool, key=lambda i: (-scores[i], i))[:k]
     if top:
         top = [i for i in top if scores[i] >= RELATIVE_FLOOR * scores[top[0]]]
-    result.hits = [_hit(library, query, i, float(scores[i]), float(own[i])) for i in top]
+    result.hits = [_hit(library, query, i, float(scores[i])) for i in top]
     if not result.hits:
         result.reason = "no match"
         return result

@@ -26,6 +26,10 @@ ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     "define": re.compile(r"即|就是|是指|指的是|具体是|包括"),
 }
+LONG_SENTENCE = 120  # characters: longer than this, the direct answer is narrowed to clauses
+LONG_DEFINITION = 200  # a definition is cut less readily: its parts are the answer
+SHORT_SENTENCE = 80  # a neighbour sentence joins the direct answer only when this short
+DIRECT_CHARS = 90  # at most this many characters of clauses
 TYPE_BONUS = 1.0  # boost of a passage whose one sentence holds the answer type and all the terms
 
 
@@ -76,18 +80,39 @@ def _sentence_score(sentence: str, weights: dict[str, float], qtype: QuestionTyp
 def best_sentences(
     text: str, weights: dict[str, float], qtype: QuestionType, limit: int = 2, focus: str = ""
 ) -> tuple[str, ...]:
-    """1–``limit`` consecutive sentences of ``text`` that best answer the question, verbatim."""
+    """1–``limit`` consecutive sentences of ``text`` that best answer the question, verbatim.
+    A sentence too long for a phone's first glance is narrowed to its best run of clauses."""
     sentences = split_sentences(text)
-    if len(sentences) <= 1:
-        return tuple(sentences)
+    if not sentences:
+        return ()
     scores = [_sentence_score(s, weights, qtype, focus) for s in sentences]
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    if len(sentences[best]) > (LONG_DEFINITION if qtype == "define" else LONG_SENTENCE):
+        return (best_clauses(sentences[best], weights, qtype, focus),)
     chosen = [best]
     # a short sentence rarely stands alone: take its neighbour that also matches
     if limit > 1 and len(sentences[best]) < 60:
         after = best + 1
-        if after < len(sentences) and scores[after] > 0:
+        if after < len(sentences) and scores[after] > 0 and len(sentences[after]) <= SHORT_SENTENCE:
             chosen.append(after)
-        elif best > 0 and scores[best - 1] > 0:
+        elif best > 0 and scores[best - 1] > 0 and len(sentences[best - 1]) <= SHORT_SENTENCE:
             chosen.insert(0, best - 1)
     return tuple(sentences[i] for i in chosen)
+
+
+def best_clauses(sentence: str, weights: dict[str, float], qtype: QuestionType, focus: str = "") -> str:
+    """The run of clauses (cut at ，；：) of a long sentence that best answers, at most DIRECT_CHARS long.
+    Verbatim; the clause punctuation at its end is dropped."""
+    clauses = [c for c in re.split(r"(?<=[，；：,;:])", sentence) if c]
+    best_run, best_score = sentence[:DIRECT_CHARS], -1.0
+    for start in range(len(clauses)):
+        run = ""
+        for end in range(start, len(clauses)):
+            if run and len(run) + len(clauses[end]) > DIRECT_CHARS:
+                break
+            run += clauses[end]
+            # the answer's own clauses, not neighbours that merely repeat a term: shorter wins ties
+            score = _sentence_score(run, weights, qtype, focus) - len(run) / 1000
+            if score > best_score:
+                best_run, best_score = run, score
+    return best_run.rstrip("，；：,;:")

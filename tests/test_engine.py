@@ -202,3 +202,12 @@ def test_follow_ups_named_in_the_issue(engine, first, follow_up, expected):
 def test_direct_answer_comes_from_the_passage_found_not_its_context(engine):
     reply = ask(engine, "1226工程是什么？")
     assert reply.direct[0].startswith("“1”即一个目标")
+
+
+def test_a_long_sentence_is_narrowed_to_the_clauses_that_answer(engine, library):
+    reply = ask(engine, "暖新之家有多大？")
+    (direct,) = reply.direct
+    assert "300平方米" in direct and len(direct) <= 90
+    assert fold_for_compare(direct) in _corpus_text(library)  # still verbatim
+    definition = ask(engine, "1226工程是什么？").direct[0]
+    assert definition.endswith("在以点带面上攻坚。")  # a definition is not cut short

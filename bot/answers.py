@@ -43,18 +43,18 @@ def distinct_hits(hits: list[Hit]) -> list[Hit]:
     return out
 
 
-def compose_answer(library: Library, result: SearchResult, question: str, lang: Lang, *, follow_up: bool) -> Reply:
+def compose_answer(library: Library, result: SearchResult, question: str, lang: Lang) -> tuple[Reply, list[Quote]]:
+    """The answer, and every passage found quoted (the reply shows the first few; 更多 pages the rest)."""
     hits = distinct_hits(result.hits)
-    result.hits = hits
     best = hits[0]
     # the direct answer comes from the passage found; the context shown before it only explains it
     direct = best_sentences(best.passage.text, result.query.weights, result.query.qtype, focus=result.query.focus)
-    quotes = [quote_of(library, h) for h in hits[:QUOTES_PER_REPLY]]
-    has_more = len(hits) > QUOTES_PER_REPLY
+    found = [quote_of(library, h) for h in hits]
+    has_more = len(found) > QUOTES_PER_REPLY
     intro = ui("answer_intro", lang)
     if result.query.truncated:
         intro = ui("truncated", lang) + intro
-    return Reply(
+    reply = Reply(
         ReplyKind.ANSWER,
         lang,
         question,
@@ -62,11 +62,12 @@ def compose_answer(library: Library, result: SearchResult, question: str, lang: 
         query=result.query.text,
         intro=intro,
         direct=direct,
-        quotes=quotes,
+        quotes=found[:QUOTES_PER_REPLY],
         footer=ui("more_footer" if has_more else "article_hint", lang),
         terms=best.terms,
         has_more=has_more,
     )
+    return reply, found
 
 
 def compose_no_answer(result: SearchResult, question: str, lang: Lang, examples: list[str]) -> Reply:

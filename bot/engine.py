@@ -13,8 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from bot.answers import compose_answer, compose_article_page, compose_more, compose_no_answer, quote_of
-from bot.conversation import Conversations, is_follow_up, without_placeholders
+from bot.answers import compose_answer, compose_article_page, compose_more, compose_no_answer
+from bot.conversation import ChatState, Conversations, is_follow_up, without_placeholders
 from bot.messages import Incoming, Lang, Reply, ReplyKind
 from bot.records import Exchange, Feedback, NullSink, PassageRef, ReloadReport, Sink
 from bot.texts import text as ui
@@ -63,9 +63,15 @@ class Engine:
         return sorted(examples, key=lambda q: -len(wanted & set(tokenize(q))))[:3]
 
     def examples(self, lang: str = "zh", limit: int | None = 4) -> list[str]:
-        """Example questions from corpus/examples.tsv in ``lang`` (all of them when limit is None)."""
-        rows = [line.split("\t", 1) for line in read_lines(self.library.corpus_dir / "examples.tsv")]
-        return [q.strip() for code, q in (r for r in rows if len(r) == 2) if code.strip() == lang][:limit]
+        """Example questions from corpus/examples.tsv in ``lang`` (all of them when limit is None).
+        Read once per library, so a reload picks up a changed file."""
+        library = self.library
+        rows = library.memo.get("examples")
+        if rows is None:
+            lines = read_lines(library.corpus_dir / "examples.tsv")
+            rows = [tuple(p.strip() for p in line.split("\t", 1)) for line in lines if "\t" in line]
+            library.memo["examples"] = rows
+        return [q for code, q in rows if code == lang][:limit]
 
     # -- the reply path -------------------------------------------------------------
     def handle(self, msg: Incoming) -> Reply:
@@ -96,11 +102,10 @@ class Engine:
         if article:
             page = int(article.group(2)) if article.group(2) else 1
             return compose_article_page(self.library, state, msg.text, lang, page)
-        return self._answer(msg, question, lang)
+        return self._answer(msg, state, question, lang)
 
-    def _answer(self, msg: Incoming, question: str, lang: Lang) -> Reply:
+    def _answer(self, msg: Incoming, state: ChatState, question: str, lang: Lang) -> Reply:
         library = self.library  # one consistent index for the whole answer, even during a reload
-        state = self.conversations.get(msg.channel, msg.chat_id)
         query = understand(library, question)
         result = search(library, query)
         entities = library.tokenizer.added_words | set(query.codes)
@@ -111,9 +116,8 @@ class Engine:
                 result = rewritten
         if not result.answerable:
             return compose_no_answer(result, msg.text, lang, self._suggestions(result.query.tokens, lang))
-        reply = compose_answer(library, result, msg.text, lang, follow_up=follow_up)
+        reply, state.quotes = compose_answer(library, result, msg.text, lang)
         state.topic = result.query.text[:TOPIC_CHARS]
-        state.quotes = [quote_of(library, hit) for hit in result.hits]
         state.shown = len(reply.quotes)
         state.article = result.hits[0].passage.article
         state.article_page = 0

@@ -24,7 +24,6 @@ TEXTS: dict[str, dict[Lang, str]] = {
     },
     "empty": {"zh": "请输入一个问题，例如：", "en": "Please type a question, for example:"},
     "truncated": {"zh": "（问题太长，只按前 200 个字查找。）", "en": "(Your message was long; I searched its first 200 characters.)"},
-    "followup": {"zh": "（接上一个问题：{topic}）", "en": "(Following up on: {topic})"},
     "error": {"zh": "抱歉，出了点问题，请稍后再试。", "en": "Sorry, something went wrong. Please try again."},
 }
 

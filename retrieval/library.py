@@ -51,7 +51,6 @@ class Library:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     cache: TokenCache = field(default_factory=TokenCache)
     build_seconds: float = 0.0
-    _article_texts: dict[str, str] = field(default_factory=dict, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # things derived on first use
 
     @property
@@ -60,11 +59,13 @@ class Library:
 
     def article_mentions(self, article_id: str, name: str) -> bool:
         """Does the article (text, title or districts) mention ``name``?"""
-        article = self.articles[article_id]
-        texts = self._article_texts.setdefault(
-            article_id, " ".join([article.title, *article.districts, *(p.text for p in article.passages)])
-        )
-        return name in texts
+        key = f"text:{article_id}"
+        text = self.memo.get(key)
+        if text is None:
+            article = self.articles[article_id]
+            text = " ".join([article.title, *article.districts, *(p.text for p in article.passages)])
+            self.memo[key] = text
+        return name in text
 
     def tokens_of(self, pid: int) -> set[str]:
         """The tokens of a passage and of its section heading."""

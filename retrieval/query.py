@@ -17,8 +17,8 @@ QuestionType = Literal["count", "when", "who", "where", "size", "define", "how",
 MAX_QUERY_CHARS = 200
 CODE_PART_WEIGHT = 0.6  # a quoted part (“1”, “2” …) of a programme asked about
 SYNONYM_WEIGHT = 0.7
-PIECE_WEIGHT = 0.5
-SINGLE_CHAR_WEIGHT = 0.5  # lone characters (找, 想, 里) say little on their own  # a known piece of a word the corpus never uses
+PIECE_WEIGHT = 0.5  # a known piece of a word the corpus never uses
+SINGLE_CHAR_WEIGHT = 0.5  # lone characters (找, 想, 里) say little on their own
 
 _QTYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("when", re.compile(r"什么时候|何时|哪一?年|哪天|几月|几号|日期|when|what year|what date", re.I)),

@@ -139,13 +139,13 @@ def _hit(library: Library, query: Query, i: int, score: float) -> Hit:
     passage = library.passages[i]
     before = library.neighbour(passage, -1)
     if before is not None and (
-        before.section != passage.section
-        or len(before.text) + len(passage.text) + 1 > MAX_CHARS
-        or text_coverage(library, query, passage.text) >= 0.5
-        or text_coverage(library, query, before.text + passage.text)
-        < text_coverage(library, query, passage.text) + 0.25
+        before.section != passage.section or len(before.text) + len(passage.text) + 1 > MAX_CHARS
     ):
         before = None
+    if before is not None:
+        alone = text_coverage(library, query, passage.text)
+        if alone >= 0.5 or text_coverage(library, query, before.text + passage.text) < alone + 0.25:
+            before = None
     text = passage.text if before is None else before.text + passage.text
     return Hit(passage, score, display_terms(query, text), before)
 
@@ -157,11 +157,12 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
         return result
     scores = contextual_scores(library, query.weights)
     pool = [i for i in library.index.top(scores, k * 3) if scores[i] > 0]
+    covered = {i: coverage(library, query, i) for i in pool}
     for i in pool:
         scores[i] *= 1 + TYPE_BONUS * answer_type_strength(
             query.qtype, library.passages[i].text, query.weights, query.focus
         )
-        scores[i] *= 0.5 + 0.5 * coverage(library, query, i)  # coordination: favour matching more of the question
+        scores[i] *= 0.5 + 0.5 * covered[i]  # coordination: favour matching more of the question
     top = sorted(pool, key=lambda i: (-scores[i], i))[:k]
     if top:
         top = [i for i in top if scores[i] >= RELATIVE_FLOOR * scores[top[0]]]
@@ -173,7 +174,7 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     if strange:
         result.reason = f"unknown terms: {', '.join(strange)}"
         return result
-    result.coverage = coverage(library, query, top[0])
+    result.coverage = covered[top[0]]
     if result.coverage < MIN_COVERAGE:
         result.reason = f"weak match (coverage {result.coverage:.2f})"
         return result

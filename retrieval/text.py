@@ -13,8 +13,6 @@ _CJK_OR_PUNCT = f"[{CJK}{re.escape(CJK_PUNCT)}]"
 # sentence ends: 。！？ and …… possibly followed by closing quotes/brackets
 SENTENCE_END = re.compile(r"(?:[。！？!?]|……|…)[”’」』）)]*")
 TERMINAL_CHARS = "。！？!?…"
-OPENERS = "“‘《（(「『【"
-CLOSERS = {"“": "”", "‘": "’", "《": "》", "（": "）", "(": ")", "「": "」", "『": "』", "【": "】"}
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACE_BETWEEN = re.compile(rf"(?<={_CJK_OR_PUNCT})[ \t\u3000\u00a0]+(?=[{CJK}\d{re.escape(CJK_PUNCT)}])"

@@ -104,19 +104,22 @@ class Tokenizer:
     def is_name(self, word: str) -> bool:
         """Could ``word`` be a name (place, person, organisation, the corpus's own term)?
         Words jieba's dictionary knows as something else (背景, 发展) are not."""
-        self.tagged("")  # loads the tag table
-        tag = self._pos.word_tag_tab.get(word)
+        tag = self._tagger().word_tag_tab.get(word)
         return word in self.added_words or tag is None or tag.startswith(("ns", "nr", "nt", "nz"))
+
+    def _tagger(self) -> Any:
+        """jieba's part-of-speech tagger over this dictionary, made on first use."""
+        if self._pos is None:
+            import jieba.posseg  # 0.2 s to import and 0.3 s to load (serve warms it up)
+
+            self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        return self._pos
 
     def tagged(self, text: str) -> tuple[tuple[str, str], ...]:
         """(word, part of speech) of ``text``; the last few texts are remembered (a question asks twice)."""
         cached = self._tag_cache.get(text)
         if cached is None:
-            if self._pos is None:
-                import jieba.posseg  # 0.2 s to import and 0.3 s to load: made on first use (serve warms it up)
-
-                self._pos = jieba.posseg.POSTokenizer(self._jieba)
-            cached = tuple((w.word, w.flag) for w in self._pos.cut(text, HMM=False))
+            cached = tuple((w.word, w.flag) for w in self._tagger().cut(text, HMM=False))
             if len(self._tag_cache) >= 8:  # only what one question asks for again
                 self._tag_cache.clear()
             self._tag_cache[text] = cached

@@ -55,13 +55,15 @@ class Conversations:
             del self._states[key]
 
 
-def is_follow_up(state: ChatState, question: str, content_tokens: list[str], entities: set[str]) -> bool:
+def is_follow_up(
+    state: ChatState, question: str, content_tokens: list[str], is_entity: Callable[[str], bool]
+) -> bool:
     """Does the question lean on the previous turn's topic?"""
     if not state.topic:
         return False
     if ANAPHORA.search(question) or PLACEHOLDERS.search(question):
         return True
-    if any(t in entities for t in content_tokens):
+    if any(is_entity(t) for t in content_tokens):
         return False
     return len(content_tokens) <= 2
 

@@ -108,8 +108,8 @@ class Engine:
         library = self.library  # one consistent index for the whole answer, even during a reload
         query = understand(library, question)
         result = search(library, query)
-        entities = library.tokenizer.added_words | set(query.codes)
-        follow_up = is_follow_up(state, question, query.tokens, entities)
+        added = library.tokenizer.added_words
+        follow_up = is_follow_up(state, question, query.tokens, lambda t: t in added or t in query.codes)
         if follow_up:
             rewritten = search(library, understand(library, without_placeholders(question), extra=state.topic))
             if rewritten.answerable or not result.answerable:

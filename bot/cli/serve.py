@@ -59,12 +59,17 @@ async def _serve_channels(services: Services) -> None:
 @click.command()
 def serve() -> None:
     """Run the bot: Telegram if TELEGRAM_BOT_TOKEN is set, WeChat if WECHAT_TOKEN is set, else a terminal chat."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    channels = bool(settings.telegram_bot_token or settings.wechat_token)
+    # a server logs what it does; the terminal chat keeps the screen for the conversation
+    logging.basicConfig(
+        level=logging.INFO if channels else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     services = build_services(settings)
     services.engine.warm_up()
     try:
-        if settings.telegram_bot_token or settings.wechat_token:
+        if channels:
             with suppress(KeyboardInterrupt):
                 asyncio.run(_serve_channels(services))
         else:

@@ -203,8 +203,9 @@ def test_guess_lang() -> None:
 
 
 def test_message_key() -> None:
-    assert message_key({"MsgId": "123", "FromUserName": "o", "CreateTime": "1"}) == "msg:123"
-    assert message_key({"FromUserName": "o", "CreateTime": "1"}) == "evt:o:1"
+    assert message_key({"MsgId": "123", "FromUserName": "o", "CreateTime": "1"}) == ("msg", "o", "123")
+    assert message_key({"MsgId": "123", "FromUserName": "o"}) != message_key({"MsgId": "123", "FromUserName": "p"})
+    assert message_key({"FromUserName": "o", "CreateTime": "1"}) == ("evt", "o", "1")
     assert message_key({"FromUserName": "o", "CreateTime": "1"}) != message_key({"FromUserName": "o", "CreateTime": "2"})
 
 

@@ -1,7 +1,9 @@
 """Answer each WeChat message once, however often WeChat retries it.
 
 WeChat retries a message it got no answer to within 5 seconds (same MsgId, up to
-three times).  :class:`OnceCache` runs the work for a key once: a retry that
+three times).  A MsgId is only unique per sender, so the key is (FromUserName,
+MsgId); events, which have no MsgId, are keyed FromUserName + CreateTime as
+WeChat's documentation recommends.  :class:`OnceCache` runs the work for a key once: a retry that
 arrives while the first attempt is still computing waits for that same result,
 and a retry that arrives later gets the cached result.  Results are kept for a
 bounded time and number of keys.  A failed computation is forgotten so that a
@@ -13,18 +15,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 
-def message_key(fields: Mapping[str, str]) -> str:
-    """MsgId for messages; FromUserName + CreateTime for events (which have no MsgId)."""
+MessageKey = tuple[str, str, str]
+
+
+def message_key(fields: Mapping[str, str]) -> MessageKey:
+    """FromUserName + MsgId for messages; FromUserName + CreateTime for events (no MsgId)."""
+    user = fields.get("FromUserName", "").strip()
     msg_id = fields.get("MsgId", "").strip()
     if msg_id:
-        return f"msg:{msg_id}"
-    return f"evt:{fields.get('FromUserName', '').strip()}:{fields.get('CreateTime', '').strip()}"
+        return ("msg", user, msg_id)
+    return ("evt", user, fields.get("CreateTime", "").strip())
 
 
 class OnceCache(Generic[T]):
@@ -37,7 +43,7 @@ class OnceCache(Generic[T]):
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, asyncio.Future[T]]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, asyncio.Future[T]]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -53,7 +59,7 @@ class OnceCache(Generic[T]):
                 break
             del self._entries[key]
 
-    async def run(self, key: str, compute: Callable[[], Awaitable[T]]) -> T:
+    async def run(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         """The result of ``compute()`` for ``key``, computed at most once while cached.
 
         The computation runs as its own task: a caller that goes away (WeChat
@@ -68,7 +74,7 @@ class OnceCache(Generic[T]):
             task.add_done_callback(lambda t: self._forget_failed(key, t))
         return await asyncio.shield(entry[1])
 
-    def _forget_failed(self, key: str, task: asyncio.Future[T]) -> None:
+    def _forget_failed(self, key: Hashable, task: asyncio.Future[T]) -> None:
         if task.cancelled() or task.exception() is not None:
             entry = self._entries.get(key)
             if entry is not None and entry[1] is task:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -28,6 +28,7 @@ from bot.channels.wechat.crypto import CryptoError, MessageCrypto, sign
 from bot.config import Settings
 from bot.http_app import build_http_app, http_server
 from bot.messages import Incoming, Quote, Reply, ReplyKind, Source
+from bot.records import MemorySink
 
 TOKEN = "testtoken123"
 APP_ID = "wx1234567890abcdef"
@@ -104,11 +105,15 @@ class Peer:
     path: str = "/wechat"
     token: str = TOKEN
     crypto: WeChatCrypto = field(default_factory=lambda: WeChatCrypto(TOKEN, AES_KEY, APP_ID))
+    now: Callable[[], float] = time.time  # WeChat's clock: the timestamps it signs
+    last_stamp: tuple[str, str] = ("", "")  # (timestamp, nonce) of the last request
     _n: int = 0
 
-    def _query(self) -> dict[str, str]:
+    def _query(self, stamp: tuple[str, str] | None = None) -> dict[str, str]:
+        """Signed query parameters; ``stamp`` = (timestamp, nonce) to sign instead of fresh ones."""
         self._n += 1
-        timestamp, nonce = str(int(time.time())), f"{int(time.time() * 1000) % 10**9}{self._n}"
+        timestamp, nonce = stamp or (str(int(self.now())), f"{int(time.time() * 1000) % 10**9}{self._n}")
+        self.last_stamp = (timestamp, nonce)
         signer = WeChatSigner()
         signer.add_data(self.token, timestamp, nonce)
         return {"signature": signer.signature, "timestamp": timestamp, "nonce": nonce, "openid": "oUser1"}
@@ -117,8 +122,10 @@ class Peer:
         params = {**self._query(), "echostr": echostr, **changes}
         return self.client.get(self.base_url + self.path, params=params)
 
-    def post(self, xml: str | bytes, **changes: str) -> httpx.Response:
-        params = self._query()
+    def post(self, xml: str | bytes, *, stamp: tuple[str, str] | None = None, **changes: str) -> httpx.Response:
+        """POST ``xml`` signed (and sealed) with ``stamp`` or fresh (timestamp, nonce); ``changes``
+        then override query parameters."""
+        params = self._query(stamp)
         body: str | bytes = xml
         if self.mode != "plain":
             assert isinstance(xml, str)
@@ -154,6 +161,7 @@ class FakeEngine:
     """Protocol-level stand-in: echoes the question, records every call."""
 
     def __init__(self, reply: Reply | None = None) -> None:
+        self.sink = MemorySink()  # the channel logs what it answers without the engine here
         self.calls: list[Incoming] = []
         self.feedbacks: list[tuple[Incoming, bool]] = []
         self.reply = reply

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_wechat_peer import FakeEngine, event_xml, peer_for, services
+from test_wechat_peer import FakeEngine, event_xml, peer_for, services, text_xml
 
 from bot.app import Services
 from bot.channels.wechat.dispatch import FALLBACK
@@ -105,6 +105,26 @@ def test_更多_shows_every_passage_the_engine_found(engine: Engine) -> None:
     assert all(q.text.strip() in everything for q in passages)  # none skipped, none cut
 
 
+def logged(sink: MemorySink, user: str) -> list[tuple[str, str]]:
+    return [(e.message, e.kind) for e in sink.exchanges if e.chat_id == user and e.channel == "wechat"]
+
+
+def test_every_message_is_an_exchange_更多_from_the_outbox_too(engine: Engine, sink: MemorySink) -> None:
+    """The first "更多" after an answer is served from the channel's outbox, not by the engine."""
+    question = rows("dev_questions.tsv")[0]["question"]
+    with peer_for(engine) as peer:
+        seen = drain(peer, "ologged", question, 31_000)
+        stamp = peer.last_stamp  # WeChat retries the last "更多": answered and logged once
+        retry = peer.read(peer.post(text_xml("更多", "ologged", 31_000 + len(seen) - 1), stamp=stamp))
+    assert retry.content == seen[-1] and len(seen) >= 2
+    exchanges = [e for e in sink.exchanges if e.chat_id == "ologged"]
+    assert [e.message for e in exchanges] == [question] + ["更多"] * (len(seen) - 1)
+    assert exchanges[0].kind == "answer" and {e.kind for e in exchanges[1:]} <= {"more", "notice"}
+    served = exchanges[1]  # the rest of the first answer, from the outbox
+    assert served.kind == "more" and served.answered and served.passages and served.best_text in seen[1]
+    assert len({e.exchange_id for e in exchanges}) == len(exchanges)
+
+
 def test_原文_reads_the_whole_first_page(engine: Engine) -> None:
     question = rows("dev_questions.tsv")[1]["question"]
     with peer_for(engine, mode="safe") as peer:
@@ -153,7 +173,7 @@ class SlowEngine:
         return getattr(self.engine, name)
 
 
-def test_slow_answer_gets_the_fallback_then_arrives_on_更多(engine: Engine) -> None:
+def test_slow_answer_gets_the_fallback_then_arrives_on_更多(engine: Engine, sink: MemorySink) -> None:
     question = rows("dev_questions.tsv")[3]["question"]
     slow = SlowEngine(engine)
     with peer_for(slow, deadline_s=0.3) as peer:
@@ -161,6 +181,18 @@ def test_slow_answer_gets_the_fallback_then_arrives_on_更多(engine: Engine) ->
         slow.release.set()
         late = peer.ask("更多", user="oslow", msg_id=70_001)
     assert late == render_page(reference(engine, "ref-slow", question)).text
+    assert logged(sink, "oslow") == [(question, "answer"), ("更多", "more")]
+
+
+def test_更多_while_the_answer_is_still_computing_is_logged(engine: Engine, sink: MemorySink) -> None:
+    question = rows("dev_questions.tsv")[4]["question"]
+    slow = SlowEngine(engine)
+    with peer_for(slow, deadline_s=0.2) as peer:
+        assert peer.ask(question, user="opatient", msg_id=71_000) == FALLBACK["zh"]
+        assert peer.ask("更多", user="opatient", msg_id=71_001) == FALLBACK["zh"]  # still not ready
+        slow.release.set()
+        assert "《" in peer.ask("更多", user="opatient", msg_id=71_002)
+    assert logged(sink, "opatient") == [("更多", "notice"), (question, "answer"), ("更多", "more")]
 
 
 def test_services_wiring_serves_wechat_and_not_without_token(engine: Engine) -> None:

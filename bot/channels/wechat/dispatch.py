@@ -16,6 +16,10 @@ engine is asked for more.  Two things go there:
   server does not use.
 
 Any message other than "更多" and feedback empties the outbox.
+
+A "更多" answered from the outbox never reaches the engine, so the dispatcher logs
+it itself, through the engine's sink (:func:`served_exchange`): every message a
+user sends is an exchange in the log.
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ import asyncio
 import logging
 import re
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Protocol
 
 from bot.channels.wechat.dedup import OnceCache, message_key
 from bot.channels.wechat.render import render_page
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming, Reply, ReplyKind
+from bot.records import Exchange, PassageRef, Sink
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,8 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 class EngineLike(Protocol):
+    sink: Sink
+
     def handle(self, msg: Incoming) -> Reply: ...
 
     def feedback(
@@ -69,6 +77,28 @@ def normalize(text: str) -> str:
 
 def guess_lang(text: str) -> str:
     return "en" if re.search(r"[A-Za-z]", text) and not _HAN.search(text) else "zh"
+
+
+def served_exchange(msg: Incoming, reply: Reply | None, shown: str, latency_ms: float) -> Exchange:
+    """The log record of a "更多" answered from the outbox with ``shown``: the next part of an
+    earlier reply or a late answer (``reply``; kind "more", "article" for an article page, so
+    it is not counted as a question again), or the fallback once more (no reply yet: "notice")."""
+    quotes = reply.quotes if reply is not None else []
+    kind = ReplyKind.NOTICE if reply is None else ReplyKind.ARTICLE if reply.kind == ReplyKind.ARTICLE else ReplyKind.MORE
+    return Exchange(
+        exchange_id=uuid.uuid4().hex,  # the reply's own id names the exchange that made it
+        channel=msg.channel,
+        chat_id=msg.chat_id,
+        user_id=msg.user_id,
+        message=msg.text,
+        query=reply.query if reply is not None else "",
+        answered=reply is not None and reply.answered,
+        kind=kind.value,
+        passages=[PassageRef(q.source.article, q.paragraph, round(q.score, 4)) for q in quotes],
+        reply_length=len(shown),
+        latency_ms=round(latency_ms, 3),
+        best_text=quotes[0].text if quotes else "",
+    )
 
 
 class Outbox:
@@ -142,9 +172,20 @@ class Dispatcher:
             return THANKS[ok]
         pending = self.outbox.get(user)
         if pending is not None and word in MORE_WORDS:
-            return await self._deliver(user, pending, text)
+            started = time.perf_counter()
+            shown = await self._deliver(user, pending, text)
+            self._log_served(msg, pending, shown, started)
+            return shown
         self.outbox.drop(user)
         return await self._deliver(user, asyncio.ensure_future(asyncio.to_thread(self.engine.handle, msg)), text)
+
+    def _log_served(self, msg: Incoming, fut: asyncio.Future[Reply], shown: str, started: float) -> None:
+        ready = fut.done() and not fut.cancelled() and fut.exception() is None
+        exchange = served_exchange(msg, fut.result() if ready else None, shown, (time.perf_counter() - started) * 1000)
+        try:
+            self.engine.sink.record_exchange(exchange)
+        except Exception:  # logging never breaks answering
+            log.exception("wechat: could not log a 更多 served from the outbox")
 
     async def _deliver(self, user: str, fut: asyncio.Future[Reply], text: str) -> str:
         """The rendered reply if ready within the deadline, else the fallback (answer kept)."""

@@ -84,7 +84,9 @@ def served_exchange(msg: Incoming, reply: Reply | None, shown: str, latency_ms: 
     earlier reply or a late answer (``reply``; kind "more", "article" for an article page, so
     it is not counted as a question again), or the fallback once more (no reply yet: "notice")."""
     quotes = reply.quotes if reply is not None else []
-    kind = ReplyKind.NOTICE if reply is None else ReplyKind.ARTICLE if reply.kind == ReplyKind.ARTICLE else ReplyKind.MORE
+    kind = ReplyKind.NOTICE
+    if reply is not None:
+        kind = ReplyKind.ARTICLE if reply.kind == ReplyKind.ARTICLE else ReplyKind.MORE
     return Exchange(
         exchange_id=uuid.uuid4().hex,  # the reply's own id names the exchange that made it
         channel=msg.channel,
@@ -181,7 +183,8 @@ class Dispatcher:
 
     def _log_served(self, msg: Incoming, fut: asyncio.Future[Reply], shown: str, started: float) -> None:
         ready = fut.done() and not fut.cancelled() and fut.exception() is None
-        exchange = served_exchange(msg, fut.result() if ready else None, shown, (time.perf_counter() - started) * 1000)
+        latency_ms = (time.perf_counter() - started) * 1000
+        exchange = served_exchange(msg, fut.result() if ready else None, shown, latency_ms)
         try:
             self.engine.sink.record_exchange(exchange)
         except Exception:  # logging never breaks answering

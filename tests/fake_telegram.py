@@ -84,6 +84,7 @@ class FakeTelegram:
         self._task: asyncio.Task[None] | None = None
         self.webhook: dict[str, Any] = {}
         self.polls = 0  # getUpdates calls (not kept in ``calls``: there are many)
+        self._failures: dict[str, list[int]] = {}  # method → HTTP statuses for its next calls
 
     # ------------------------------------------------------------ lifecycle
 
@@ -94,7 +95,7 @@ class FakeTelegram:
     async def start(self) -> "FakeTelegram":
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self.port))  # a chosen port, or any free one
         self.port = sock.getsockname()[1]
         app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])])
         config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
@@ -117,6 +118,10 @@ class FakeTelegram:
         if request.path_params["token"] != self.token:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         method = request.path_params["method"]
+        failures = self._failures.get(method)
+        if failures:
+            status = failures.pop(0)
+            return JSONResponse({"ok": False, "error_code": status, "description": f"fake failure {status}"}, status)
         body = (await request.body()).decode()
         params = _decode(dict(parse_qsl(body, keep_blank_values=True)))
         handler: Callable[..., Any] | None = getattr(self, f"_api_{method}", None)
@@ -213,6 +218,10 @@ class FakeTelegram:
     def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
 
+    def fail(self, method: str, *statuses: int) -> None:
+        """The next calls to ``method`` answer these HTTP statuses (one each), then work again."""
+        self._failures.setdefault(method, []).extend(statuses)
+
     # ------------------------------------------------------------ what a user does
 
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +234,8 @@ class FakeTelegram:
 
     @staticmethod
     def user(user_id: int, lang: str = "zh-hans") -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": f"user{user_id}", "language_code": lang}
+        return {"id": user_id, "is_bot": False, "first_name": f"user{user_id}", "username": f"name{user_id}",
+                "language_code": lang}
 
     def user_message(self, user_id: int, chat_id: int | None = None, lang: str = "zh-hans", **content: Any) -> dict[str, Any]:
         chat_id = chat_id if chat_id is not None else user_id
@@ -252,6 +262,12 @@ class FakeTelegram:
         """A user taps the button carrying ``data`` under the bot's ``message``."""
         query = {"id": f"cq{next(self._update_ids)}", "from": self.user(user_id, lang),
                  "chat_instance": "ci", "message": message, "data": data}
+        return await self.push({"callback_query": query})
+
+    async def press_inline(self, user_id: int, data: str, lang: str = "zh-hans") -> dict[str, Any]:
+        """A tap on a button under a message sent via the bot in inline mode: no ``message``."""
+        query = {"id": f"cq{next(self._update_ids)}", "from": self.user(user_id, lang),
+                 "chat_instance": "ci", "inline_message_id": "AgAAAInline", "data": data}
         return await self.push({"callback_query": query})
 
     # ------------------------------------------------------------ what tests check

@@ -7,6 +7,7 @@ loop, short long-poll timeout) and stops it afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ from fake_telegram import Call, FakeTelegram
 from telegram.ext import Application
 
 from bot.app import Services
-from bot.channels.telegram import build_application, start_telegram, stop_telegram
+from bot.channels.telegram import build_application, serve_telegram, start_telegram, stop_telegram
 from bot.config import Settings
 
 ADMIN = 777
@@ -76,6 +77,22 @@ async def running_bot(engine: Any, store: Any = None, **overrides: Any) -> Async
     finally:
         await stop_telegram(app)
         await fake.stop()
+
+
+async def serve_and_ask(fake: FakeTelegram, engine: Any, text: str, user: int = USER) -> Call:
+    """``serve_telegram`` as ``serve`` runs it, against ``fake``: ``text`` is asked, the answer
+    returned once it arrived (the bot still serving), then the bot is stopped."""
+    services = Services(settings=settings_for(fake), engine=engine, sink=engine.sink)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(serve_telegram(services, stop))
+    try:
+        await fake.send_text(user, text)
+        [answer] = await fake.wait_for("sendMessage", chat_id=user)
+        assert not serving.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, 10)
+    return answer
 
 
 TAG = re.compile(r"<(/?)(\w+)[^>]*>")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
 import socket
@@ -12,10 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fake_telegram import FakeTelegram
-from telegram_harness import ADMIN, CORPUS, USER, plain, running_bot, settings_for
+from telegram_harness import ADMIN, CORPUS, USER, plain, running_bot, serve_and_ask
 
-from bot.app import Services
-from bot.channels.telegram import serve_telegram
 from bot.config import Settings
 from bot.engine import Engine
 from bot.records import MemorySink
@@ -94,7 +91,8 @@ async def test_non_admin_is_refused_and_logged(shared_engine, caplog):
     assert all("管理员" in r.text for r in refusals)
     assert shared_engine.sink.reloads == []
     logged = [r.getMessage() for r in caplog.records if "non-admin" in r.getMessage()]
-    assert len(logged) == 3 and all(str(USER) in line for line in logged)
+    hashed = bot.app.bot_data["jinan_bot"].log_id(USER)  # the hashed id, never the raw one
+    assert len(logged) == 3 and all(hashed in line and f" {USER} " not in line for line in logged)
 
 
 async def test_stats_without_database_degrade(shared_engine):
@@ -190,14 +188,7 @@ async def test_stats_and_unanswered_from_the_real_store(tmp_path):
 async def test_serve_telegram_runs_until_stopped(shared_engine):
     fake = await FakeTelegram().start()
     try:
-        settings = settings_for(fake)
-        services = Services(settings=settings, engine=shared_engine, sink=shared_engine.sink)
-        stop = asyncio.Event()
-        serving = asyncio.create_task(serve_telegram(services, stop))
-        await fake.send_text(USER, QUESTION)
-        [answer] = await fake.wait_for("sendMessage")
-        assert "<blockquote" in answer.text and not serving.done()
-        stop.set()
-        await asyncio.wait_for(serving, 10)
+        answer = await serve_and_ask(fake, shared_engine, QUESTION)
     finally:
         await fake.stop()
+    assert "<blockquote" in answer.text

@@ -25,13 +25,10 @@ async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command: st
     user = update.effective_user
     if state(context).is_admin(user.id if user else None):
         return True
-    log.warning(
-        "refused /%s from non-admin user %s (@%s) in chat %s",
-        command,
-        user.id if user else "?",
-        user.username if user else "",
-        update.effective_chat.id if update.effective_chat else "?",
-    )
+    st = state(context)
+    chat = update.effective_chat
+    log.warning("refused /%s from non-admin user %s in chat %s", command, st.log_id(user.id if user else None),
+                st.log_id(chat.id if chat else None))
     await say(update, context.bot, "not_admin")
     return False
 
@@ -85,7 +82,7 @@ async def _reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         report = await asyncio.to_thread(st.engine.reload, who, "telegram")
     finally:
         st.reload_lock.release()
-    log.info("reload by %s: ok=%s %s", who, report.ok, report.error)
+    log.info("reload by telegram admin %s: ok=%s %s", st.log_id(update.effective_user.id), report.ok, report.error)
     text = reload_summary(report, ui_lang(update))
     await send_html(context.bot, update.effective_chat.id, split_html(text))
 

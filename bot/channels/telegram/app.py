@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -33,8 +33,10 @@ from telegram.ext import (
 
 from bot.channels.telegram import admin, handlers
 from bot.channels.telegram.ratelimit import SlidingWindowLimiter
+from bot.channels.telegram.startup import start_with_retry
 from bot.channels.telegram.state import STATE_KEY, ChannelState
 from bot.channels.telegram.texts import t
+from bot.channels.telegram.updates import TolerantUpdatesRequest
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -87,11 +89,12 @@ async def set_commands(app: Application) -> None:
         await bot.set_my_commands(commands, language_code=None if lang == "zh" else lang)
     public = [BotCommand(name, t(f"cmd_{name}", "zh")) for name in PUBLIC_COMMANDS]
     everything = public + [BotCommand(name, text) for name, text in ADMIN_COMMANDS]
-    for admin_id in app.bot_data[STATE_KEY].services.settings.admin_ids:
+    st: ChannelState = app.bot_data[STATE_KEY]
+    for admin_id in st.services.settings.admin_ids:
         try:  # fails until the admin has opened a chat with the bot
             await bot.set_my_commands(everything, scope=BotCommandScopeChat(admin_id))
-        except TelegramError as exc:
-            log.warning("could not set the admin command menu for %s: %s", admin_id, exc)
+        except (BadRequest, Forbidden) as exc:  # network errors go to the start-up retry
+            log.warning("could not set the admin command menu for admin %s: %s", st.log_id(admin_id), exc)
 
 
 def build_application(services: "Services") -> Application:
@@ -105,6 +108,7 @@ def build_application(services: "Services") -> Application:
         .base_url(api_url(settings.telegram_api_base_url))
         .base_file_url(file_url(settings.telegram_api_base_url))
         .rate_limiter(AIORateLimiter(max_retries=2))
+        .get_updates_request(TolerantUpdatesRequest())
         .post_init(set_commands)
         .build()
     )
@@ -119,26 +123,42 @@ def webhook_path(url: str) -> str:
 
 
 async def start_telegram(
-    app: Application, settings: "Settings", *, poll_timeout: float = POLL_TIMEOUT_S, listen: str = WEBHOOK_LISTEN
-) -> None:
-    """Initialise and start ``app``: a webhook when ``settings.webhook_url`` is set, else polling."""
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    await app.start()
-    if settings.webhook_url:
-        await app.updater.start_webhook(
-            listen=listen,
-            port=settings.webhook_port,
-            url_path=webhook_path(settings.webhook_url),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
-            allowed_updates=Update.ALL_TYPES,
-        )
-        log.info("telegram: webhook at %s (port %s)", settings.webhook_url, settings.webhook_port)
-    else:
-        await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
-        log.info("telegram: polling as @%s", app.bot.username)
+    app: Application,
+    settings: "Settings",
+    *,
+    poll_timeout: float = POLL_TIMEOUT_S,
+    listen: str = WEBHOOK_LISTEN,
+    stop: asyncio.Event | None = None,
+) -> bool:
+    """Initialise and start ``app``: a webhook when ``settings.webhook_url`` is set, else polling.
+
+    While the Bot API is unreachable or failing, retries with backoff (see ``startup``); False
+    when ``stop`` was set before it could start. A refused token raises ``TelegramStartError``.
+    """
+
+    async def attempt() -> None:  # every step can be repeated after a failure part-way through
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        if not app.running:
+            await app.start()
+        if app.updater.running:
+            return
+        if settings.webhook_url:
+            await app.updater.start_webhook(
+                listen=listen,
+                port=settings.webhook_port,
+                url_path=webhook_path(settings.webhook_url),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info("telegram: webhook at %s (port %s)", settings.webhook_url, settings.webhook_port)
+        else:
+            await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+            log.info("telegram: polling as @%s", app.bot.username)
+
+    return await start_with_retry(attempt, settings.telegram_bot_token, stop)
 
 
 async def stop_telegram(app: Application) -> None:
@@ -163,9 +183,9 @@ async def serve_telegram(services: "Services", stop: asyncio.Event | None = None
         _stop_on_signals(stop)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per poll otherwise
     app = build_application(services)
-    await start_telegram(app, services.settings)
     try:
-        await stop.wait()
+        if await start_telegram(app, services.settings, stop=stop):
+            await stop.wait()
     finally:
         await stop_telegram(app)
 

@@ -61,10 +61,11 @@ async def rate_limit_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user = update.effective_user
     if user is None or not _for_us(update, context):
         return
-    verdict = state(context).limiter.check(str(user.id))
+    st = state(context)
+    verdict = st.limiter.check(str(user.id))
     if verdict == Verdict.ALLOW:
         return
-    log.info("rate limit: user %s %s", user.id, verdict.value)
+    log.info("rate limit: user %s %s", st.log_id(user.id), verdict.value)
     query = update.callback_query
     if query is not None:
         await query.answer(t("rate_limited", ui_lang(update)) if verdict == Verdict.WARN else None)
@@ -113,6 +114,9 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button under one of our messages. The query is always answered."""
     query = update.callback_query
+    if query.message is None:  # a message sent via the bot in inline mode: no chat to answer in
+        await query.answer(t("inline_button", ui_lang(update)))
+        return
     action = parse_callback(query.data)
     if action is None:
         await query.answer(t("button_expired", ui_lang(update)))

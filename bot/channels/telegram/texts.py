@@ -67,6 +67,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "这个按钮已经失效了，请重新提问。",
         "en": "This button has expired; please ask again.",
     },
+    "inline_button": {
+        "zh": "这个按钮只能在和我的对话里使用，请直接给我发消息提问。",
+        "en": "This button only works in a chat with me; please send me your question there.",
+    },
     "more": {"zh": "更多", "en": "More"},
     "article": {"zh": "原文", "en": "Article"},
     "prev": {"zh": "◀ 上一页", "en": "◀ Prev"},

@@ -13,6 +13,27 @@ from bot.render import render_plain
 BOLD, RESET = "\033[1m", "\033[0m"
 
 
+def repaired(text: str) -> str:
+    """TEXT with what wasn't valid UTF-8 as U+FFFD: the lone surrogates that Python's surrogateescape
+    makes of undecodable bytes in argv or stdin can't be written as UTF-8 (nor to JSON or the log)."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # escaped bytes back to what was received
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")  # other lone surrogates
+    return raw.decode("utf-8", "replace")
+
+
+def tolerant(stream: TextIO) -> TextIO:
+    """STREAM reading undecodable bytes as U+FFFD instead of failing (a TextIOWrapper not yet read)."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError):  # already read from, or not reconfigurable
+            pass
+    return stream
+
+
 def reply_json(reply: Reply) -> dict[str, object]:
     """The CLI's JSON schema for one reply."""
     return {
@@ -53,7 +74,7 @@ def run_lines(
     """Answer each line; ``chat_id`` may vary per line (independent questions). Returns the count."""
     count = 0
     for number, line in enumerate(lines):
-        text = line.rstrip("\r\n")
+        text = repaired(line.rstrip("\r\n"))
         if not as_json and not text.strip():
             continue
         chat = chat_id(number) if callable(chat_id) else chat_id

@@ -9,15 +9,20 @@ from pathlib import Path
 import click
 
 from bot.app import Services, build_services
-from bot.channels.terminal import interactive, print_reply, run_lines
+from bot.channels.terminal import interactive, print_reply, repaired, run_lines, tolerant
 from bot.config import PROJECT_ROOT, Settings
 from bot.messages import Incoming
+from bot.storage.formatting import visible
 
 DEV_SET = PROJECT_ROOT / "tests" / "eval"
 
 
-def _services() -> Services:
-    return build_services(Settings())
+def _services(*, warn: bool = True) -> Services:
+    """The services; WARN: a warning on stderr for each corpus file or word list that was skipped."""
+    services = build_services(Settings())
+    for name, reason in services.engine.library.skipped if warn else ():
+        click.echo(f"warning: skipped {visible(name)}: {visible(reason)}", err=True)
+    return services
 
 
 @click.command()
@@ -28,9 +33,10 @@ def ask(question: str, as_json: bool) -> None:
     services = _services()
     try:
         if question == "-":
-            run_lines(services.engine.handle, sys.stdin, sys.stdout, as_json=as_json, chat_id=lambda n: f"cli-batch-{n}")
+            lines = tolerant(sys.stdin)
+            run_lines(services.engine.handle, lines, sys.stdout, as_json=as_json, chat_id=lambda n: f"cli-batch-{n}")
         else:
-            reply = services.engine.handle(Incoming(question, chat_id="cli-ask", user_id="local", channel="cli"))
+            reply = services.engine.handle(Incoming(repaired(question), chat_id="cli-ask", user_id="local", channel="cli"))
             print_reply(reply, sys.stdout, as_json=as_json, color=sys.stdout.isatty())
     finally:
         services.close()
@@ -41,6 +47,7 @@ def ask(question: str, as_json: bool) -> None:
 def chat(as_json: bool) -> None:
     """Chat in the terminal (one conversation, follow-ups work)."""
     services = _services()
+    tolerant(sys.stdin)
     try:
         if as_json or not sys.stdin.isatty():
             run_lines(services.engine.handle, sys.stdin, sys.stdout, as_json=as_json, chat_id="cli-chat")
@@ -56,7 +63,7 @@ MANIFEST = "corpus-manifest.json"
 @click.command("reload")
 def reload_command() -> None:
     """Rebuild the index from corpus/ and print a summary (changes since the last CLI reload)."""
-    services = _services()
+    services = _services(warn=False)  # the report lists what was skipped
     manifest = services.settings.data_dir / MANIFEST
     try:
         previous = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
@@ -69,13 +76,13 @@ def reload_command() -> None:
             manifest.write_text(json.dumps(services.engine.library.digests, indent=1), encoding="utf-8")
     finally:
         services.close()
-    status = "ok" if report.ok else f"FAILED: {report.error}"
+    status = "ok" if report.ok else f"FAILED: {visible(report.error or '')}"
     click.echo(f"reload {status}: {report.articles} articles, {report.passages} passages in {report.duration_s:.2f}s")
     for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         if names and previous is not None:
-            click.echo(f"  {label}: {', '.join(names)}")
+            click.echo(f"  {label}: {visible(', '.join(names))}")
     for name, reason in report.skipped:
-        click.echo(f"  skipped {name}: {reason}")
+        click.echo(f"  skipped {visible(name)}: {visible(reason)}")
     if not report.ok:
         raise SystemExit(1)
 

@@ -8,11 +8,18 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
+from bot.channels.terminal import repaired
 from bot.cli.db import AGE, SINCE, console, review_store
 from bot.storage.export import FORMATS, export
-from bot.storage.formatting import short, when
+from bot.storage.formatting import short, visible, when
 from bot.storage.review import Filters, LogEntry, purge, recent, review_queue
+
+
+def _text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A text option as valid UTF-8 (argv bytes that weren't are U+FFFD)."""
+    return None if value is None else repaired(value)
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -21,19 +28,29 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--unanswered", is_flag=True, help="Only questions the bot could not answer."),
         click.option("--negative", is_flag=True, help="Only exchanges with a 👎."),
         click.option("--since", type=SINCE, help="Only since an age (7d, 12h) or a date (2025-01-31)."),
-        click.option("--channel", help="Only this channel (cli, telegram, wechat)."),
-        click.option("--search", help="Only messages or queries containing TEXT (traditional matches simplified)."),
+        click.option("--channel", callback=_text, help="Only this channel (cli, telegram, wechat)."),
+        click.option("--search", callback=_text, help="Only messages or queries containing TEXT (traditional matches simplified)."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _passage(entry: LogEntry) -> str:
+def cell(text: str, width: int | None = None, style: str = "") -> Text:
+    """Stored (user or corpus) text as a table cell: a Text, so rich reads no markup or emoji codes
+    in it, with control characters made visible (see ``visible``) and cut to WIDTH."""
+    return Text(short(text, width) if width else visible(text), style=style)
+
+
+def _passage(entry: LogEntry) -> Text:
     if not entry.passages:
-        return ""
+        return Text()
     top = entry.passages[0]
-    return f"{top.get('article', '')}#{top.get('paragraph', '')} ({float(top.get('score', 0)):.2f})"
+    try:
+        score = f"{float(top.get('score', 0)):.2f}"
+    except (TypeError, ValueError):
+        score = "?"
+    return cell(f"{top.get('article', '')}#{top.get('paragraph', '')} ({score})")
 
 
 def entries_table(entries: list[LogEntry]) -> Table:
@@ -45,7 +62,7 @@ def entries_table(entries: list[LogEntry]) -> Table:
         searched = e.query if e.query and e.query != e.message else ""
         ok = "[green]✓[/]" if e.answered else ("[red]error[/]" if e.error else "[red]✗[/]")
         votes = f"{e.feedback_up}/{e.feedback_down}" if e.feedback_up or e.feedback_down else ""
-        table.add_row(when(e.time), e.channel, short(e.message, 60), short(searched, 40), ok, e.kind,
+        table.add_row(when(e.time), cell(e.channel), cell(e.message, 60), cell(searched, 40), ok, cell(e.kind),
                       _passage(e), f"{e.latency_ms:.0f}", votes)  # fmt: skip
     return table
 
@@ -71,7 +88,7 @@ def logs(ctx: click.Context, unanswered: bool, negative: bool, since: datetime |
 
 @logs.command("unanswered")
 @click.option("--since", type=SINCE, help="Only since an age (7d) or a date.")
-@click.option("--channel", help="Only this channel.")
+@click.option("--channel", callback=_text, help="Only this channel.")
 @click.option("--limit", default=20, show_default=True)
 def unanswered(since: datetime | None, channel: str | None, limit: int) -> None:
     """The review queue: unanswered and 👎 questions grouped, most frequent first."""
@@ -85,8 +102,12 @@ def unanswered(since: datetime | None, channel: str | None, limit: int) -> None:
     for name in ("#", "count", "unanswered", "👎", "question", "first seen", "last seen", "best passage the bot had"):
         table.add_column(name, justify="right" if name in ("#", "count", "unanswered", "👎") else "left")
     for number, item in enumerate(items[:limit], 1):
-        best = f"[dim]{item.best_article}[/] {short(item.best_text, 70)}" if item.best_text else "[dim]—[/]"
-        question = short(item.question, 50) + (f" [dim](+{len(item.variants) - 1} variants)[/]" if len(item.variants) > 1 else "")
+        best = Text("—", style="dim")
+        if item.best_text:
+            best = Text.assemble(cell(item.best_article or "", style="dim"), " ", cell(item.best_text, 70))
+        question = cell(item.question, 50)
+        if len(item.variants) > 1:
+            question.append(f" (+{len(item.variants) - 1} variants)", style="dim")
         table.add_row(str(number), str(item.count), str(item.unanswered), str(item.negative), question,
                       when(item.first_seen), when(item.last_seen), best)  # fmt: skip
     out.print(table)

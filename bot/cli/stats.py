@@ -8,7 +8,8 @@ import click
 from rich.table import Table
 
 from bot.cli.db import SINCE, console, review_store
-from bot.storage.formatting import ms, pct, short, when
+from bot.cli.logs import cell
+from bot.storage.formatting import ms, pct, when
 from bot.storage.stats import Counts, Stats, compute_stats
 
 DAYS_SHOWN = 14
@@ -19,7 +20,7 @@ def _counts_table(title: str, first: str, rows: dict[str, Counts]) -> Table:
     for name in (first, "questions", "answered", "rate", "👍", "👎"):
         table.add_column(name, justify="left" if name == first else "right")
     for label, c in rows.items():
-        table.add_row(label, str(c.questions), str(c.answered), pct(c.rate), str(c.up), str(c.down))
+        table.add_row(cell(label), str(c.questions), str(c.answered), pct(c.rate), str(c.up), str(c.down))
     return table
 
 
@@ -28,7 +29,7 @@ def _ranked_table(title: str, ranked: list[tuple[str, int]]) -> Table:
     table.add_column("count", justify="right")
     table.add_column("question")
     for text, count in ranked:
-        table.add_row(str(count), short(text, 70))
+        table.add_row(str(count), cell(text, 70))
     return table
 
 

@@ -1,4 +1,9 @@
-"""Export the log as CSV (UTF-8 with BOM: Excel shows Chinese correctly) or JSON Lines."""
+"""Export the log as CSV (UTF-8 with BOM: Excel shows Chinese correctly) or JSON Lines.
+
+The CSV is meant for a spreadsheet, so it follows OWASP's advice on CSV injection
+(https://owasp.org/www-community/attacks/CSV_Injection): every cell is quoted, quotes are doubled, and a
+text cell that a spreadsheet would read as a formula gets a leading single quote.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,17 @@ FIELDS = [
     "passages", "best_text", "reply_length", "latency_ms", "error", "feedback_up", "feedback_down",
 ]  # fmt: skip
 
+# what makes a spreadsheet read a cell as a formula: OWASP's = + - @ tab CR, also LF and NUL
+# (OWASP ASVS 1.2.10), the same signs after leading white space, and their full-width forms
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "＝", "＋", "－", "＠")
+
+
+def neutralise(value: object) -> object:
+    """VALUE as a spreadsheet shows it as text: a formula-like text cell gets a leading single quote."""
+    if isinstance(value, str) and (value.startswith(FORMULA_START) or value.lstrip().startswith(FORMULA_START)):
+        return "'" + value
+    return value
+
 
 def as_dict(entry: LogEntry) -> dict[str, Any]:
     data = asdict(entry)
@@ -26,14 +42,14 @@ def as_dict(entry: LogEntry) -> dict[str, Any]:
 
 
 def write_csv(entries: Iterable[LogEntry], handle: IO[str]) -> int:
-    writer = csv.DictWriter(handle, fieldnames=FIELDS, quoting=csv.QUOTE_MINIMAL)
+    writer = csv.DictWriter(handle, fieldnames=FIELDS, quoting=csv.QUOTE_ALL)
     writer.writeheader()
     count = 0
     for entry in entries:
         row = as_dict(entry)
         row["answered"] = "true" if entry.answered else "false"
         row["passages"] = json.dumps(entry.passages, ensure_ascii=False)
-        writer.writerow(row)
+        writer.writerow({name: neutralise(value) for name, value in row.items()})
         count += 1
     return count
 

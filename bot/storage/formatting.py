@@ -6,6 +6,7 @@ channel can simply call ``format_stats_text(store)``.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +18,27 @@ DAYS_SHOWN = 7
 SNIPPET = 80
 
 
+# C0/C1 controls and DEL (ESC starts terminal escape and OSC hyperlink sequences), and the
+# invisible marks that reorder or hide text (bidi overrides and isolates, zero-width space, BOM)
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code < 0x20:
+        return chr(0x2400 + code)  # U+2400 control pictures: ESC → ␛, NUL → ␀
+    return "␡" if code == 0x7F else f"<U+{code:04X}>"
+
+
+def visible(text: str) -> str:
+    """TEXT with every control or invisible formatting character shown as a visible mark,
+    so that user or corpus text can't move the cursor, set colours or hide text in a terminal."""
+    return _HIDDEN.sub(_shown, text)
+
+
 def short(text: str, width: int = SNIPPET) -> str:
-    text = " ".join(text.split())
+    """One line of at most WIDTH characters, control characters made visible."""
+    text = visible(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

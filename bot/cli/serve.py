@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from contextlib import suppress
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from types import FrameType
 
 import click
 
@@ -56,6 +59,38 @@ async def _serve_channels(services: Services) -> None:
     await asyncio.gather(*runs)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def stopped_by_signals(closing: Callable[[], None]) -> Iterator[None]:
+    """SIGTERM stops the body the way Ctrl-C (SIGINT) does; then CLOSING runs, and no signal cuts it short.
+
+    systemd and Docker stop a service with SIGTERM, whose default action kills the process
+    before any ``finally`` runs; uvicorn re-raises the signal after its own shutdown for the
+    same effect. Here SIGTERM raises KeyboardInterrupt instead, so the store is always closed
+    (written, or spooled for the next start); a stop by either signal exits with status 0.
+    The previous handlers are back afterwards.
+    """
+    stops = (signal.SIGINT, signal.SIGTERM)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.getsignal(sig) for sig in stops} if main_thread else {}
+    if main_thread:
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with suppress(KeyboardInterrupt):
+            yield
+    finally:
+        try:
+            for sig in previous:  # closing is bounded: the store's last attempt, then the spool
+                signal.signal(sig, signal.SIG_IGN)
+            closing()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
 @click.command()
 def serve() -> None:
     """Run the bot: Telegram if TELEGRAM_BOT_TOKEN is set, WeChat if WECHAT_TOKEN is set, else a terminal chat."""
@@ -66,17 +101,16 @@ def serve() -> None:
         level=logging.INFO if channels else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    services = build_services(settings)
-    services.engine.warm_up()
-    try:
+    started: list[Services] = []
+    with stopped_by_signals(lambda: [services.close() for services in started]):
+        services = build_services(settings)
+        started.append(services)
+        services.engine.warm_up()
         if channels:
-            with suppress(KeyboardInterrupt):
-                asyncio.run(_serve_channels(services))
+            asyncio.run(_serve_channels(services))
         else:
             from bot.channels.terminal import interactive
 
             click.echo(f"No TELEGRAM_BOT_TOKEN or WECHAT_TOKEN set: terminal chat over "
                        f"{services.engine.article_count} articles, {services.engine.passage_count} passages.")
             interactive(services.engine.handle)
-    finally:
-        services.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,14 @@ def logged(sink: MemorySink, user: str) -> list[tuple[str, str]]:
     return [(e.message, e.kind) for e in sink.exchanges if e.chat_id == user and e.channel == "wechat"]
 
 
+def wait_answered(sink: MemorySink, user: str, question: str) -> None:
+    """Until the engine has answered (and logged) ``question``: a cold engine takes its time."""
+    deadline = time.monotonic() + 20
+    while question not in [m for m, _ in logged(sink, user)]:
+        assert time.monotonic() < deadline, "the engine never answered"
+        time.sleep(0.01)
+
+
 def test_every_message_is_an_exchange_更多_from_the_outbox_too(engine: Engine, sink: MemorySink) -> None:
     """The first "更多" after an answer is served from the channel's outbox, not by the engine."""
     question = rows("dev_questions.tsv")[0]["question"]
@@ -179,6 +188,7 @@ def test_slow_answer_gets_the_fallback_then_arrives_on_更多(engine: Engine, si
     with peer_for(slow, deadline_s=0.3) as peer:
         assert peer.ask(question, user="oslow", msg_id=70_000) == FALLBACK["zh"]
         slow.release.set()
+        wait_answered(sink, "oslow", question)
         late = peer.ask("更多", user="oslow", msg_id=70_001)
     assert late == render_page(reference(engine, "ref-slow", question)).text
     assert logged(sink, "oslow") == [(question, "answer"), ("更多", "more")]
@@ -191,6 +201,7 @@ def test_更多_while_the_answer_is_still_computing_is_logged(engine: Engine, si
         assert peer.ask(question, user="opatient", msg_id=71_000) == FALLBACK["zh"]
         assert peer.ask("更多", user="opatient", msg_id=71_001) == FALLBACK["zh"]  # still not ready
         slow.release.set()
+        wait_answered(sink, "opatient", question)
         assert "《" in peer.ask("更多", user="opatient", msg_id=71_002)
     assert logged(sink, "opatient") == [("更多", "notice"), (question, "answer"), ("更多", "more")]
 

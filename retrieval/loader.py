@@ -1,7 +1,8 @@
-"""Reading corpus/: article files in any supported format and encoding, their metadata.
+"""Reading corpus/: article files in any supported format and encoding, their metadata, word lists.
 
 The only I/O in retrieval/.  A file that can't be read is reported with the reason
-and skipped; loading never raises for a bad file.
+and skipped; loading never raises for a bad file.  A link that leads out of the corpus
+directory is not followed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 ARTICLE_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+WORD_LISTS = ("glossary.tsv", "synonyms.tsv", "userdict.txt", "stopwords.txt", "examples.tsv")
 MAX_BYTES = 5 * 1024 * 1024
+OUTSIDE = "link leads outside the corpus directory"
 
 
 class UnreadableFile(Exception):
@@ -114,6 +117,8 @@ def load_metadata(corpus_dir: Path) -> tuple[dict[str, dict[str, object]], list[
     path = corpus_dir / "articles.toml"
     if not path.exists():
         return {}, []
+    if not inside(path, corpus_dir):
+        return {}, [(path.name, f"metadata not loaded: {OUTSIDE}")]
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -122,31 +127,70 @@ def load_metadata(corpus_dir: Path) -> tuple[dict[str, dict[str, object]], list[
     return {k: v for k, v in data.items() if isinstance(v, dict)}, []
 
 
+def inside(path: Path, root: Path) -> bool:
+    """Does PATH, links followed, stay within the directory ROOT (links followed too)?"""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return False
+
+
 def article_files(corpus_dir: Path) -> list[Path]:
+    """The article files under corpus/articles/, and the links to directories there (which are not
+    descended into, so that one leading out of the corpus can be reported)."""
     folder = corpus_dir / "articles"
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
+    return sorted(
+        p for p in folder.rglob("*") if (p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES) or (p.is_symlink() and p.is_dir())
+    )
 
 
 def read_corpus(corpus_dir: Path) -> tuple[list[RawArticle], list[tuple[str, str]]]:
-    """All readable articles under corpus/articles/ and the (file, reason) of those skipped."""
+    """All readable articles under corpus/articles/, and the (file, reason) of those skipped and of
+    the word lists that can't be read (those read as empty: see ``read_lines``)."""
     metadata, skipped = load_metadata(corpus_dir)
     articles: list[RawArticle] = []
     for path in article_files(corpus_dir):
         try:
+            if not inside(path, corpus_dir):
+                raise UnreadableFile(OUTSIDE)
+            if path.is_dir():
+                continue
             text, digest = read_article_text(path)
         except UnreadableFile as exc:
             skipped.append((path.name, str(exc)))
             continue
         article_id = path.stem
         articles.append(RawArticle(article_id, path, text, digest, metadata.get(article_id, {})))
+    for name in WORD_LISTS:
+        try:
+            read_word_list(corpus_dir / name)
+        except UnreadableFile as exc:
+            skipped.append((name, f"word list not loaded: {exc}"))
     return articles, skipped
 
 
-def read_lines(path: Path) -> list[str]:
-    """A resource file's non-empty, non-comment lines (missing file: none)."""
-    if not path.exists():
+def read_word_list(path: Path) -> list[str]:
+    """A word list's non-empty, non-comment lines (missing file: none). Raises UnreadableFile for a
+    file that can't be read or isn't text, or a link that leads out of the list's own directory."""
+    if not path.exists() and not path.is_symlink():
         return []
-    lines = decode(path.read_bytes()).splitlines()
+    if not inside(path, path.parent):
+        raise UnreadableFile(OUTSIDE)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile("binary file (NUL bytes)")
+    lines = decode(data).splitlines()
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def read_lines(path: Path) -> list[str]:
+    """Like ``read_word_list``, but a list that can't be read is empty (``read_corpus`` names it)."""
+    try:
+        return read_word_list(path)
+    except UnreadableFile:
+        return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from bot.messages import Quote
 
 # words that stand for the place just talked about: dropped from a follow-up, the topic says where
 PLACEHOLDERS = re.compile(r"村里|该村|本村|这个村|那个村|全村|当地|那里|这里|那儿|这儿|区里|社区里|街道里")
+MAX_RATABLE = 100  # how many of a chat's latest answers still take 👍/👎
 ANAPHORA = re.compile(r"它|其|这个|这项|这些|那个|该|此|上述|他们|她们|他|她|\b(it|its|they|their|this|that|them)\b", re.I)
 
 
@@ -26,6 +28,29 @@ class ChatState:
     last_exchange: str = ""
     last_answer_exchange: str = ""
     touched: float = 0.0
+    # answers shown in this chat, newest last: only these may be rated (see ``record_vote``)
+    answers_shown: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_RATABLE))
+    votes: dict[str, dict[str, tuple[bool, str]]] = field(default_factory=dict)  # exchange → user → vote
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # every answer the engine shows becomes the chat's last answer: from then on it may be rated
+        if name == "last_answer_exchange" and value and "answers_shown" in self.__dict__:
+            if value not in self.answers_shown:
+                self.answers_shown.append(str(value))
+        super().__setattr__(name, value)
+
+    def record_vote(self, exchange_id: str, user_id: str, up: bool, reason: str = "") -> bool | None:
+        """Note ``user_id``'s vote on an answer shown here: None when this chat never saw that
+        answer, False when the user already gave this very vote, True when it is new or changed."""
+        if exchange_id not in self.answers_shown:
+            return None
+        for old in [e for e in self.votes if e not in self.answers_shown]:  # answers no longer ratable
+            del self.votes[old]
+        users = self.votes.setdefault(exchange_id, {})
+        if users.get(user_id) == (up, reason):
+            return False
+        users[user_id] = (up, reason)
+        return True
 
 
 class Conversations:

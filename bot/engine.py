@@ -149,10 +149,18 @@ class Engine:
 
     # -- feedback and reload --------------------------------------------------------
     def feedback(self, msg: Incoming, up: bool, exchange_id: str | None = None, reason: str = "") -> bool:
+        """A 👍/👎 from ``msg``'s user on an answer shown in ``msg``'s chat (by default its last one).
+        False for an answer this chat was never shown (or no longer remembers): nothing is stored.
+        One vote per user and answer: the same vote again stores nothing, a changed one replaces it."""
         state = self.conversations.get(msg.channel, msg.chat_id)
         target = exchange_id or state.last_answer_exchange
         if not target:
             return False
+        vote = state.record_vote(target, msg.user_id, up, reason)
+        if vote is None:
+            return False
+        if not vote:
+            return True
         record = Feedback(target, up, reason, channel=msg.channel, chat_id=msg.chat_id, user_id=msg.user_id)
         try:
             self.sink.record_feedback(record)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -66,6 +66,7 @@ class FeedbackRow(Base):
     """A 👍/👎 on an exchange. No foreign key: feedback outlives a purged or unwritten exchange."""
 
     __tablename__ = "feedback"
+    __table_args__ = (Index("uq_feedback_exchange_user", "exchange_id", "user_id", unique=True),)  # one vote each
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     exchange_id: Mapped[str] = mapped_column(String(64), index=True)

@@ -25,6 +25,7 @@ from bot.storage.db import make_engine, sqlite_path, upgrade
 from bot.storage.ids import IdMasker, resolve_key
 from bot.storage.models import Base, ExchangeRow, FeedbackRow, ReloadRow
 from bot.storage.spool import Record
+from bot.storage.votes import upsert_feedback
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -189,7 +190,8 @@ class Store:
 
     def _write(self, records: Sequence[Record]) -> None:
         with self.sessions.begin() as session:
-            session.add_all([to_row(r) for r in records])
+            session.add_all([to_row(r) for r in records if not isinstance(r, Feedback)])
+            upsert_feedback(session, [r for r in records if isinstance(r, Feedback)])  # one vote per user
 
     def _write_pending(self) -> bool:
         """Write everything pending; False (records kept) on a transient database error."""

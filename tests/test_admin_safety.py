@@ -125,3 +125,21 @@ def test_invalid_utf8_is_answered_as_json_and_logged(tmp_path: Path) -> None:
     questions = sorted(json.loads(line)["question"] for line in lines)  # every line valid JSON
     assert questions == sorted(["\ufffd\ufffd 1226", "\ufffd 工程", "\ufffd( 1226", "\ufffd 1226"])
     assert _logged(tmp_path) == questions
+
+
+def test_export_to_a_terminal_shows_control_characters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    store = filled_store(tmp_path / "db.sqlite3", exchange(HOSTILE + "\r\n\x9b2J", answered=False))
+    for fmt in ("csv", "jsonl"):
+        screen = Terminal()
+        monkeypatch.setattr(sys, "stdout", screen)
+        assert export(store, "-", fmt) == 1
+        text = screen.getvalue()
+        assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text and "\r" not in text
+        assert "␛[2J" in text or "\\u001b[2J" in text  # CSV: a mark; JSON: its own escape
+    store.close()

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
+from bot.storage.formatting import visible
 from bot.storage.review import Filters, HasSession, LogEntry, iter_entries
 
 FORMATS = ("csv", "jsonl")
@@ -41,8 +42,20 @@ def as_dict(entry: LogEntry) -> dict[str, Any]:
     return {name: data[name] for name in FIELDS}
 
 
-def write_csv(entries: Iterable[LogEntry], handle: IO[str]) -> int:
-    writer = csv.DictWriter(handle, fieldnames=FIELDS, quoting=csv.QUOTE_ALL)
+class Visible:
+    """A text stream for a terminal: what is written has its control characters shown as marks
+    (``visible``), line ends excepted, so exported user text can't drive the terminal."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+
+    def write(self, text: str) -> int:
+        return self.handle.write("\n".join(visible(part) for part in text.split("\n")))
+
+
+def write_csv(entries: Iterable[LogEntry], handle: IO[str] | Visible) -> int:
+    terminator = "\n" if isinstance(handle, Visible) else "\r\n"
+    writer = csv.DictWriter(handle, fieldnames=FIELDS, quoting=csv.QUOTE_ALL, lineterminator=terminator)
     writer.writeheader()
     count = 0
     for entry in entries:
@@ -54,7 +67,7 @@ def write_csv(entries: Iterable[LogEntry], handle: IO[str]) -> int:
     return count
 
 
-def write_jsonl(entries: Iterable[LogEntry], handle: IO[str]) -> int:
+def write_jsonl(entries: Iterable[LogEntry], handle: IO[str] | Visible) -> int:
     count = 0
     for entry in entries:
         handle.write(json.dumps(as_dict(entry), ensure_ascii=False) + "\n")
@@ -74,7 +87,7 @@ def export(store: HasSession, target: str | Path, fmt: str | None = None, filter
     writer = write_csv if fmt == "csv" else write_jsonl
     entries = iter_entries(store, filters, limit=None, oldest_first=True)
     if str(target) == "-":
-        return writer(entries, sys.stdout)
+        return writer(entries, Visible(sys.stdout) if sys.stdout.isatty() else sys.stdout)
     encoding = "utf-8-sig" if fmt == "csv" else "utf-8"  # the BOM tells Excel the CSV is UTF-8
     with Path(target).open("w", encoding=encoding, newline="") as handle:
         return writer(entries, handle)

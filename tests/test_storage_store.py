@@ -49,7 +49,7 @@ def test_exchange_feedback_and_reload_round_trip(tmp_path):
     assert row.time == record.time and row.time.tzinfo == timezone.utc
     assert (fb.exchange_id, fb.up, fb.reason, fb.channel) == (record.exchange_id, False, "引用不对", "telegram")
     assert fb.time == vote.time
-    assert (rl.who, rl.origin, rl.ok, rl.articles, rl.passages, rl.error) == ("telegram:1", "telegram", False, 12, 340, "boom")
+    assert (rl.who, rl.origin, rl.ok, rl.articles, rl.passages, rl.error) == (f"telegram:{hash_id('1', KEY)}", "telegram", False, 12, 340, "boom")
     assert (rl.added, rl.changed, rl.removed, rl.skipped) == (["a.txt"], ["b.txt"], ["c.txt"], [["d.txt", "not UTF-8"]])
     assert rl.duration_s == 1.25
 

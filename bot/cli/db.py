@@ -8,11 +8,12 @@ from contextlib import contextmanager
 import click
 from rich.console import Console
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.storage import Store, make_engine, open_store
-from bot.storage.db import current_revision, downgrade, upgrade
+from bot.storage.db import current_revision, downgrade, shown_url, upgrade
+from bot.storage.faults import describe
 from bot.storage.periods import parse_age, parse_since
 
 
@@ -50,21 +51,23 @@ def review_store() -> Iterator[Store]:
         store.close()
 
 
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
 @click.group("db")
 def db() -> None:
     """Database schema (Alembic migrations in migrations/)."""
 
 
 def _migrate(step: Callable[[Engine, str], None], revision: str) -> None:
+    """One step; a database that cannot be created or reached is one line, not a traceback."""
     url = Settings().effective_database_url
-    engine = make_engine(url)
+    try:
+        engine = make_engine(url)
+    except OSError as exc:
+        raise click.ClickException(f"cannot create the database file of {shown_url(url)}: {exc.strerror or exc}")
     try:
         step(engine, revision)
-        click.echo(f"{_shown(url)} at revision {current_revision(engine) or 'base'}")
+        click.echo(f"{shown_url(url)} at revision {current_revision(engine) or 'base'}")
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"{shown_url(url)}: {describe(exc)}") from None
     finally:
         engine.dispose()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 from alembic import command
@@ -36,14 +37,55 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def make_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
-    """An engine for URL; a SQLite file's directory is created, lock waits are bounded."""
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` select psycopg 3, the driver installed with the project.
+
+    SQLAlchemy 2.0 maps a bare ``postgresql://`` to psycopg2 and 2.1 to psycopg; naming the
+    driver (SQLAlchemy's "dialect+driver" URL form) makes both use the one we ship. A URL that
+    names another driver is left as the admin wrote it.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def shown_url(url: str) -> str:
+    """URL as it may be shown: the password hidden (a SQLite path exactly as written)."""
     parsed = make_url(url)
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
+def prepare_sqlite_file(url: str) -> Path | None:
+    """Create a SQLite file's folder (0700) and the empty file itself (0600) if missing.
+
+    SQLite creates new database files 0644 and gives its journal and WAL files the database
+    file's permissions, so an empty file made here private keeps every file of the database
+    private. ``file:`` URIs (read-only or shared-cache modes) only get their folder.
+    Raises OSError when the folder or file cannot be created.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not make_url(url).database.startswith("file:"):
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+    return path
+
+
+def make_engine(url: str, *, busy_timeout_s: float = 5.0, prepare: bool = True) -> Engine:
+    """An engine for URL; a SQLite file is created private (unless PREPARE is off), lock waits are bounded."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})  # libpq waits forever
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    path = sqlite_path(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if prepare:
+        prepare_sqlite_file(url)
     return create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
 
 

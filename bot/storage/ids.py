@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
+
+from bot.records import Exchange, Feedback, ReloadReport
+
+R = TypeVar("R", Exchange, Feedback, ReloadReport)
 
 DEFAULT_KEY = "change-me"
 HASH_CHARS = 32  # 128 bits of the HMAC: stable, unlinkable without the key
@@ -32,6 +39,14 @@ class IdMasker:
         return text if self.store_raw else hash_id(text, self.key)
 
 
+def mask_record(record: R, mask: IdMasker) -> R:
+    """RECORD with its ids as stored; a reload's ``who`` is "origin:id" ("telegram:123") or a role ("cli")."""
+    if isinstance(record, ReloadReport):
+        origin, sep, raw = record.who.partition(":")
+        return replace(record, who=f"{origin}:{mask(raw)}") if sep else record
+    return replace(record, chat_id=mask(record.chat_id), user_id=mask(record.user_id))
+
+
 def resolve_key(configured: str, key_file: Path) -> str:
     """The configured key, or — while it is still the public default — a random key kept in KEY_FILE.
 
@@ -48,9 +63,10 @@ def resolve_key(configured: str, key_file: Path) -> str:
         pass
     key = secrets.token_hex(32)
     try:
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(key + "\n", encoding="utf-8")
-        key_file.chmod(0o600)
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(key + "\n")
     except OSError:
         return configured or DEFAULT_KEY  # cannot persist: a stable (if weak) key beats a random one
     return key

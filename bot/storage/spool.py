@@ -7,12 +7,14 @@ nothing. Ids in the spool are already masked (hashed unless raw ids are configur
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Union
 
 from bot.records import Exchange, Feedback, PassageRef, ReloadReport
+from bot.storage.faults import report
 
 Record = Union[Exchange, Feedback, ReloadReport]
 _TYPES: dict[str, type] = {"exchange": Exchange, "feedback": Feedback, "reload": ReloadReport}
@@ -38,10 +40,26 @@ def from_json(data: dict[str, Any]) -> Record:
 
 
 def append(path: Path, records: list[Record]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
+    """Append RECORDS; a new spool is created 0600 in a folder created 0700 (it holds user text)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with open(descriptor, "a", encoding="utf-8") as handle:
         for record in records:
             handle.write(json.dumps(to_json(record), ensure_ascii=False) + "\n")
+
+
+def keep(path: Path | None, records: list[Record], why: str, *, quiet: bool = False) -> None:
+    """Spool RECORDS, saying WHY on stderr (only losses when QUIET: the reason was reported before)."""
+    if path is None:
+        report(f"{why}: {len(records)} record(s) lost (no spool file for this database)")
+        return
+    try:
+        append(path, records)
+    except OSError as exc:
+        report(f"{why}: {len(records)} record(s) lost, cannot write {path}: {exc!r}")
+        return
+    if not quiet:
+        report(f"{why}: {len(records)} record(s) kept in {path}; written at the next start")
 
 
 def take(path: Path) -> tuple[list[Record], list[str]]:

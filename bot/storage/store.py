@@ -3,27 +3,28 @@
 Nothing here runs on the reply path except a queue put. When the database is unavailable,
 read-only or locked, the failure is reported on stderr and the records stay queued and are
 retried; whatever is still unwritten at close goes to a spool file written at the next start.
+A SQLite file deleted under the running bot is noticed and recreated with its schema; a
+database that cannot be created at all sends every record straight to the spool.
 """
 
 from __future__ import annotations
 
 import atexit
 import queue
-import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.records import Exchange, Feedback, ReloadReport
 from bot.storage import spool
-from bot.storage.db import make_engine, sqlite_path, upgrade
-from bot.storage.ids import IdMasker, resolve_key
-from bot.storage.models import Base, ExchangeRow, FeedbackRow, ReloadRow
+from bot.storage.db import make_engine, normalise_url, shown_url, upgrade
+from bot.storage.dbfile import DatabaseFile
+from bot.storage.faults import describe, missing_table, report, transient
+from bot.storage.ids import IdMasker, mask_record, resolve_key
+from bot.storage.rows import to_row
 from bot.storage.spool import Record
 from bot.storage.votes import upsert_feedback
 
@@ -33,42 +34,7 @@ if TYPE_CHECKING:
 BATCH = 500
 _STOP = object()
 
-
-def report(message: str) -> None:
-    """Storage problems go to stderr: never into the reply."""
-    try:
-        print(f"storage: {message}", file=sys.stderr, flush=True)
-    except Exception:
-        pass
-
-
-def _transient(exc: BaseException) -> bool:
-    """Errors worth retrying later (database away, locked, read-only, schema missing)."""
-    if isinstance(exc, (OperationalError, InterfaceError, ProgrammingError)):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def to_row(record: Record) -> Base:
-    if isinstance(record, Exchange):
-        passages = [{"article": p.article, "paragraph": p.paragraph, "score": p.score} for p in record.passages]
-        return ExchangeRow(
-            exchange_id=record.exchange_id, time=record.time, channel=record.channel,
-            chat_id=record.chat_id, user_id=record.user_id, message=record.message, query=record.query,
-            answered=record.answered, kind=record.kind, passages=passages, best_text=record.best_text,
-            reply_length=record.reply_length, latency_ms=record.latency_ms, error=record.error,
-        )  # fmt: skip
-    if isinstance(record, Feedback):
-        return FeedbackRow(
-            exchange_id=record.exchange_id, up=record.up, reason=record.reason, channel=record.channel,
-            chat_id=record.chat_id, user_id=record.user_id, time=record.time,
-        )  # fmt: skip
-    return ReloadRow(
-        time=record.time, who=record.who, origin=record.origin, ok=record.ok, articles=record.articles,
-        passages=record.passages, added=list(record.added), changed=list(record.changed),
-        removed=list(record.removed), skipped=[list(s) for s in record.skipped],
-        duration_s=record.duration_s, error=record.error,
-    )  # fmt: skip
+__all__ = ["Store", "open_store", "report", "to_row"]
 
 
 class Store:
@@ -85,12 +51,19 @@ class Store:
         busy_timeout_s: float = 5.0,
         retry_s: tuple[float, float] = (0.25, 10.0),
     ) -> None:
-        self.url = url
-        self.engine = make_engine(url, busy_timeout_s=busy_timeout_s)
+        self.url = normalise_url(url)
+        self.shown_url = shown_url(self.url)
+        self.file = DatabaseFile(self.url)
+        self.unavailable = ""  # why the database cannot even be created: records go straight to the spool
+        try:
+            self.file.prepare()
+        except OSError as exc:
+            self.unavailable = f"cannot create the database file {self.file.path} ({exc.strerror or exc})"
+        self.engine = make_engine(self.url, busy_timeout_s=busy_timeout_s, prepare=False)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.mask = IdMasker(id_hash_key, store_raw=store_raw_ids)
         self.auto_upgrade = auto_upgrade
-        db_file = sqlite_path(url)
+        db_file = self.file.path
         self.spool_path = spool_path or (db_file.with_name(db_file.name + ".pending.jsonl") if db_file else None)
         self.retry_s = retry_s
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -102,11 +75,17 @@ class Store:
         self._closed = False
         self._failing = ""  # the last reported error, "" while writes succeed
         self._schema_ready = not auto_upgrade
-        if auto_upgrade:
+        self.file.remember()
+        if self.unavailable:
+            kept = f"kept in {self.spool_path} and written at the next start" if self.spool_path else "lost (no spool)"
+            report(f"{self.unavailable}; answering anyway, records are {kept}")
+        elif auto_upgrade:
             try:
                 self._ensure_schema()
             except Exception as exc:  # the bot still answers; the writer retries
-                report(f"cannot upgrade the database at start ({exc!r}); records will be kept and retried")
+                self._failing = describe(exc)  # said once: the writer does not repeat it
+                report(f"cannot upgrade the database at start: {self.shown_url} ({describe(exc)}); "
+                       "records will be kept and retried")  # fmt: skip
         self._load_spool()
         atexit.register(self.close)
 
@@ -127,8 +106,8 @@ class Store:
     # -- queue ----------------------------------------------------------------------
     def _submit(self, record: Record, *, masked: bool = False) -> None:
         try:
-            if not masked and not isinstance(record, ReloadReport):
-                record = replace(record, chat_id=self.mask(record.chat_id), user_id=self.mask(record.user_id))
+            if not masked:
+                record = mask_record(record, self.mask)
             with self._cond:
                 queued = not self._closed
                 if queued:
@@ -187,6 +166,14 @@ class Store:
         if not self._schema_ready:
             upgrade(self.engine)
             self._schema_ready = True
+            self.file.remember()
+
+    def _reopen(self) -> None:
+        report(f"the database file {self.file.path} was deleted or replaced; creating it again with its schema")
+        self.engine.dispose()
+        self.file.forget()
+        self._schema_ready = not self.auto_upgrade
+        self.file.prepare()
 
     def _write(self, records: Sequence[Record]) -> None:
         with self.sessions.begin() as session:
@@ -195,25 +182,36 @@ class Store:
 
     def _write_pending(self) -> bool:
         """Write everything pending; False (records kept) on a transient database error."""
+        if self.unavailable:
+            records, self._pending = self._pending, []
+            self._done(len(records))
+            self._keep(records, self.unavailable, quiet=True)
+            return True
         written = 0
         try:
-            self._ensure_schema()
             while self._pending:
+                if not self.file.unchanged():
+                    self._reopen()
+                self._ensure_schema()
                 batch = self._pending[:BATCH]
                 try:
                     self._write(batch)
                 except Exception as exc:
-                    if _transient(exc):
+                    if transient(exc):
                         raise
                     self._write_singly(batch)  # one bad record must not hold back the others
+                if not self.file.unchanged():
+                    continue  # the batch may have gone into the deleted file: write it again into the new one
                 del self._pending[: len(batch)]
                 written += len(batch)
                 self._done(len(batch))
         except Exception as exc:
             self.engine.dispose()  # reconnect next time: a connection opened read-only stays read-only
-            if self._failing != str(exc):
-                report(f"cannot write {len(self._pending)} record(s) ({exc!r}); keeping them and retrying")
-                self._failing = str(exc)
+            if missing_table(exc):
+                self._schema_ready = not self.auto_upgrade
+            if self._failing != describe(exc):
+                report(f"cannot write {len(self._pending)} record(s) ({describe(exc)}); keeping them and retrying")
+                self._failing = describe(exc)
             return False
         if self._failing:
             report(f"database writable again; wrote {written} delayed record(s)")
@@ -225,9 +223,9 @@ class Store:
             try:
                 self._write([record])
             except Exception as exc:
-                if _transient(exc):
+                if transient(exc):
                     raise
-                report(f"dropping a {type(record).__name__} the database rejects: {exc!r}")
+                report(f"dropping a {type(record).__name__} the database rejects: {describe(exc)}")
 
     # -- shutdown -------------------------------------------------------------------
     def flush(self, timeout: float | None = 10.0) -> bool:
@@ -259,18 +257,12 @@ class Store:
         leftover, self._pending = self._pending, []
         if leftover:
             self._done(len(leftover))
-            self._keep(leftover, "the database is still unavailable at close")
+            why = self.unavailable or "the database is still unavailable at close"
+            self._keep(leftover, why, quiet=bool(self.unavailable))
         self.engine.dispose()
 
-    def _keep(self, records: list[Record], why: str) -> None:
-        if self.spool_path is None:
-            report(f"{why}: {len(records)} record(s) lost (no spool file for this database)")
-            return
-        try:
-            spool.append(self.spool_path, records)
-            report(f"{why}: {len(records)} record(s) kept in {self.spool_path}; written at the next start")
-        except OSError as exc:
-            report(f"{why}: {len(records)} record(s) lost, cannot write {self.spool_path}: {exc!r}")
+    def _keep(self, records: list[Record], why: str, *, quiet: bool = False) -> None:
+        spool.keep(self.spool_path, records, why, quiet=quiet)
 
     def _load_spool(self) -> None:
         if self.spool_path is None:
@@ -289,7 +281,10 @@ class Store:
 def open_store(settings: Settings, *, auto_upgrade: bool = True) -> Store:
     """The store for SETTINGS: data_dir created, id key resolved, spool beside the data."""
     data_dir = Path(settings.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        report(f"cannot create the data folder {data_dir} ({exc.strerror or exc}); records may be lost")
     key = settings.id_hash_key if settings.store_raw_ids else resolve_key(settings.id_hash_key, data_dir / "id_hash.key")
     return Store(
         settings.effective_database_url,

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 BATCH = 500
 _STOP = object()
 
-__all__ = ["Store", "open_store", "report", "to_row"]
+__all__ = ["Store", "open_store"]
 
 
 class Store:

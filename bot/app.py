@@ -40,5 +40,11 @@ def build_sink(settings: Settings, *, use_database: bool = True) -> tuple[Sink, 
 def build_services(settings: Settings | None = None, *, use_database: bool = True) -> Services:
     settings = settings or Settings()
     sink, store = build_sink(settings, use_database=use_database)
-    engine = Engine.from_corpus(settings.corpus_dir, sink=sink, ttl_s=settings.conversation_ttl_s)
+    engine = Engine.from_corpus(
+        settings.corpus_dir,
+        sink=sink,
+        ttl_s=settings.conversation_ttl_s,
+        model=settings.embedding_model,
+        data_dir=settings.data_dir,
+    )
     return Services(settings=settings, engine=engine, sink=sink, store=store)

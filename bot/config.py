@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = ""  # default: sqlite file in data_dir
     conversation_ttl_s: int = 1800  # conversation state expires after this idle time
+    embedding_model: str = "use-m3"  # semantic search beside BM25: use-m3 | e5-small | none
 
     # privacy / storage
     id_hash_key: str = "change-me"  # keyed hash of chat/user ids

@@ -17,7 +17,9 @@ from bot.answers import compose_answer, compose_article_page, compose_more, comp
 from bot.conversation import ChatState, Conversations, is_follow_up, without_placeholders
 from bot.messages import Incoming, Lang, Reply, ReplyKind
 from bot.records import Exchange, Feedback, NullSink, PassageRef, ReloadReport, Sink
+from bot.semantic import ProgressLine, make_embedder
 from bot.texts import text as ui
+from retrieval.embedding import DEFAULT_MODEL
 from retrieval.library import Library, build_library
 from retrieval.loader import read_lines
 from retrieval.query import detect_lang, normalize_question, understand
@@ -38,8 +40,19 @@ class Engine:
         self._reload_lock = threading.Lock()
 
     @classmethod
-    def from_corpus(cls, corpus_dir: Path, *, sink: Sink | None = None, ttl_s: float = 1800) -> Engine:
-        return cls(build_library(Path(corpus_dir)), sink=sink, ttl_s=ttl_s)
+    def from_corpus(
+        cls,
+        corpus_dir: Path,
+        *,
+        sink: Sink | None = None,
+        ttl_s: float = 1800,
+        model: str = DEFAULT_MODEL,
+        data_dir: Path | None = None,
+    ) -> Engine:
+        """An engine over ``corpus_dir``, with semantic search by ``model`` ("none": BM25 alone);
+        passage vectors are cached in ``data_dir`` (in memory without one)."""
+        embedder = make_embedder(model, data_dir)
+        return cls(build_library(Path(corpus_dir), embedder=embedder, progress=ProgressLine()), sink=sink, ttl_s=ttl_s)
 
     @property
     def article_count(self) -> int:
@@ -176,7 +189,7 @@ class Engine:
         with self._reload_lock:
             old = self.library
             try:
-                new = build_library(old.corpus_dir, cache=old.cache)
+                new = build_library(old.corpus_dir, cache=old.cache, embedder=old.embedder, progress=ProgressLine())
                 if not new.articles:
                     raise RuntimeError("no readable article in corpus/articles")
             except Exception as exc:

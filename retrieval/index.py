@@ -55,6 +55,11 @@ class BM25Index:
         idf[idf < 0] = self.epsilon * average
         return idf
 
+    @property
+    def max_idf(self) -> float:
+        """The weight of the rarest term (1.0 for an empty index)."""
+        return float(self.idf.max()) if len(self.idf) else 1.0
+
     def term_id(self, term: str) -> int | None:
         return self.vocab.get(term)
 

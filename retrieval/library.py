@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 
 from retrieval.cleanup import Block, clean_text
+from retrieval.vectors import Embedder, Progress
 from retrieval.index import BM25Index
 from retrieval.lexicon import Lexicon, load_lexicon
 from retrieval.loader import RawArticle, read_corpus
 from retrieval.passages import Article, Passage, build_article
+from retrieval.retriever import Retriever, hybrid
 from retrieval.tokenize import Tokenizer, quoted_terms
 
 
@@ -51,6 +53,8 @@ class Library:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     cache: TokenCache = field(default_factory=TokenCache)
     build_seconds: float = 0.0
+    embedder: Embedder | None = None  # the semantic side; None: BM25 alone
+    vectors: np.ndarray | None = None  # one embedding per passage (rows of `passages`)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # things derived on first use
 
     @property
@@ -66,6 +70,14 @@ class Library:
             text = " ".join([article.title, *article.districts, *(p.text for p in article.passages)])
             self.memo[key] = text
         return name in text
+
+    @property
+    def retriever(self) -> Retriever:
+        """How passages are ranked: BM25, fused with the dense retriever when there are vectors."""
+        found = self.memo.get("retriever")
+        if found is None:
+            found = self.memo["retriever"] = hybrid(self)
+        return found  # type: ignore[no-any-return]
 
     def tokens_of(self, pid: int) -> set[str]:
         """The tokens of a passage and of its section heading."""
@@ -120,8 +132,21 @@ def _layout(
     return articles
 
 
-def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers: int | None = None) -> Library:
-    """Load corpus/ and index it. Unchanged passages reuse ``cache``'s tokens."""
+def semantic_text(passage: Passage) -> str:
+    """What a passage's embedding is made from: its section heading and its text."""
+    return f"{passage.section}\n{passage.text}" if passage.section else passage.text
+
+
+def build_library(
+    corpus_dir: Path,
+    *,
+    cache: TokenCache | None = None,
+    workers: int | None = None,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> Library:
+    """Load corpus/ and index it. Unchanged passages reuse ``cache``'s tokens and ``embedder``'s
+    cached vectors; ``progress`` hears how the embedding goes."""
     started = time.perf_counter()
     corpus_dir = Path(corpus_dir)
     lexicon = load_lexicon(corpus_dir)
@@ -132,12 +157,15 @@ def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers:
     passages = [p for a in articles.values() for p in a.passages]
     documents: list[str] = []
     headings: list[str] = []
+    meanings: list[str] = []
     for passage in passages:
         article = articles[passage.article]
         doc = passage_document(passage, article)
         # a traditional-Chinese article is indexed in simplified, like the questions; it is quoted as written
-        documents.append(lexicon.to_simplified(doc) if article.traditional else doc)
-        headings.append(lexicon.to_simplified(passage.section) if article.traditional else passage.section)
+        simplify = lexicon.to_simplified if article.traditional else str
+        documents.append(simplify(doc))
+        headings.append(simplify(passage.section))
+        meanings.append(simplify(semantic_text(passage)))
     words = frozenset(tokenizer.added_words)
     known = cache.usable(words)
     todo = [d for d in dict.fromkeys(documents + headings) if d not in known]
@@ -150,6 +178,7 @@ def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers:
     new_cache = TokenCache(
         words, {d: tokens_by_doc[d] for d in documents + headings}, {a.digest: a.blocks for a in articles.values()}
     )
+    vectors = embedder.passages(meanings, progress) if embedder is not None else None
     return Library(
         corpus_dir=corpus_dir,
         articles=articles,
@@ -166,4 +195,6 @@ def build_library(corpus_dir: Path, *, cache: TokenCache | None = None, workers:
         skipped=skipped,
         cache=new_cache,
         build_seconds=time.perf_counter() - started,
+        embedder=embedder,
+        vectors=vectors,
     )

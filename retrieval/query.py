@@ -46,6 +46,7 @@ class Query:
     places: list[str] = field(default_factory=list)  # place names asked about
     focus: str = ""  # what a 多少/几 question counts: 党员 in 有多少党员
     truncated: bool = False
+    semantic: str = ""  # what the question's embedding is made from: its own words (simplified), context first
 
     @property
     def empty(self) -> bool:
@@ -142,4 +143,5 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         focus=count_focus(tokenizer, searched) if qtype in ("count", "size") else "",
         alternatives=alternatives,
         truncated=truncated,
+        semantic=" ".join([extra.strip(), text.strip()]).strip(),
     )

@@ -19,10 +19,9 @@ from retrieval.answer import TYPE_BONUS, answer_type_strength
 from retrieval.library import Library
 from retrieval.passages import MAX_CHARS, Passage
 from retrieval.query import Query
+from retrieval.retriever import signals_of
 
-PREVIOUS_SHARE = 0.35  # share of the previous passage's score a passage inherits
 MIN_COVERAGE = 0.5  # share of the question's weight the best passage must match
-HEADING_WEIGHT = 0.5  # a match in the section heading counts half as much as one in the passage
 RELATIVE_FLOOR = 0.3  # a hit scoring under this share of the best one is not worth showing
 _DIGIT = re.compile(r"\d")
 _LATIN = re.compile(r"^[a-z]+$")
@@ -63,30 +62,6 @@ class SearchResult:
     coverage: float = 0.0
 
 
-def contextual_scores(library: Library, weights: dict[str, float]) -> np.ndarray:
-    """The score of every passage, with context.
-
-    Context fills in what a passage does not say itself: for each question term the
-    passage lacks, it gets that term's score in its section heading (weighted) and a
-    share of it in the passage just before it in the same section.
-    """
-    n = len(library.passages)
-    own = np.zeros(n)
-    context = np.zeros(n)
-    same = library.same_section
-    for term, weight in weights.items():
-        if not library.knows(term) or not weight:
-            continue
-        body = library.index.scores({term: weight})
-        own += body
-        missing = body == 0
-        if n > 1:
-            context[1:] += PREVIOUS_SHARE * body[:-1] * same[1:] * missing[1:]
-        if library.heading_index is not None:
-            context += HEADING_WEIGHT * library.heading_index.scores({term: weight}) * missing
-    return own + context
-
-
 def display_terms(query: Query, text: str) -> tuple[str, ...]:
     """The query's terms as they appear in ``text``, longest first, for highlighting."""
     found = [t for t in query.weights if not t.startswith("q:") and len(t) >= 2 and t in text]
@@ -102,7 +77,7 @@ def token_weight(library: Library, query: Query, token: str) -> float:
         weight = index.idf_of(token)
     else:
         known = [index.idf_of(t) for t in query.alternatives.get(token, ()) if index.knows(t)]
-        weight = max(known) if known else (float(index.idf.max()) if len(index.idf) else 1.0)
+        weight = max(known) if known else (index.max_idf)
     weight = max(weight, 0.1)
     return weight * (0.3 if len(token) == 1 else 1.0)
 
@@ -155,7 +130,8 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     if query.empty:
         result.reason = "empty"
         return result
-    scores = contextual_scores(library, query.weights)
+    signals = signals_of(library.retriever, query)
+    scores = signals["fused"].copy()
     pool = [i for i in library.index.top(scores, k * 3) if scores[i] > 0]
     covered = {i: coverage(library, query, i) for i in pool}
     for i in pool:

@@ -1,0 +1,166 @@
+"""Retrievers: one small interface, a score for every passage.
+
+* :class:`BM25Retriever` — lexical: BM25 over passage bodies, with section-heading and
+  previous-passage context for the terms a passage lacks;
+* :class:`DenseRetriever` — semantic: cosine similarity of sentence embeddings;
+* :class:`FusedRetriever` — both, each normalised to [0, 1] and added with weights.
+  Normalised-score fusion keeps a question in the articles' own words at the top
+  (BM25 is sure of it); reciprocal-rank fusion would let the semantic side push it down.
+
+Each is usable alone; search asks a retriever for its ``signals`` (raw scores by name
+plus the ``fused`` one) so that the decision to answer can weigh them separately.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from retrieval.library import Library
+    from retrieval.query import Query
+
+PREVIOUS_SHARE = 0.35  # share of the previous passage's score a passage inherits
+HEADING_WEIGHT = 0.5  # a match in the section heading counts half as much as one in the passage
+
+LEXICAL_LOW = 0.3  # the lexical side's share when the articles know none of the question's words
+LEXICAL_HIGH = 0.7  # … when they know them all
+
+
+class Retriever(Protocol):
+    name: str
+
+    def scores(self, query: Query) -> np.ndarray:
+        """A score for every passage of the library (higher is better, 0: nothing in common)."""
+        ...
+
+
+class BM25Retriever:
+    name = "bm25"
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def scores(self, query: Query) -> np.ndarray:
+        """BM25 with context: for each question term a passage lacks, the term's score in its
+        section heading (weighted) and a share of it in the passage just before, same section."""
+        library = self.library
+        n = len(library.passages)
+        own = np.zeros(n)
+        context = np.zeros(n)
+        same = library.same_section
+        for term, weight in query.weights.items():
+            if not library.knows(term) or not weight:
+                continue
+            body = library.index.scores({term: weight})
+            own += body
+            missing = body == 0
+            if n > 1:
+                context[1:] += PREVIOUS_SHARE * body[:-1] * same[1:] * missing[1:]
+            if library.heading_index is not None:
+                context += HEADING_WEIGHT * library.heading_index.scores({term: weight}) * missing
+        return own + context
+
+
+class DenseRetriever:
+    """Cosine similarity between the question's embedding and every passage's."""
+
+    name = "dense"
+
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        embed_query: Callable[[str], np.ndarray],
+        same_section: np.ndarray | None = None,
+        memory: int = 32,
+    ) -> None:
+        self.vectors = vectors
+        self.same_section = same_section
+        self._embed = embed_query
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # a follow-up asks twice
+        self._memory = memory
+
+    def query_vector(self, text: str) -> np.ndarray:
+        vector = self._recent.get(text)
+        if vector is None:
+            vector = self._embed(text)
+            self._recent[text] = vector
+            if len(self._recent) > self._memory:
+                self._recent.popitem(last=False)
+        return vector
+
+    def scores(self, query: Query) -> np.ndarray:
+        if not len(self.vectors) or not query.semantic:
+            return np.zeros(len(self.vectors))
+        own = (self.vectors @ self.query_vector(query.semantic)).astype(np.float64)
+        if self.same_section is None or len(own) < 2:
+            return own
+        # a passage that spells out what the one before it names inherits part of that one's closeness
+        lift = np.zeros_like(own)
+        lift[1:] = np.clip(own[:-1] - own[1:], 0.0, None) * self.same_section[1:]
+        return own + PREVIOUS_SHARE * lift
+
+
+def normalised(scores: np.ndarray, floor: str = "zero") -> np.ndarray:
+    """Scores mapped to [0, 1]: the best is 1; ``floor`` is 0 ("zero") or the median ("median",
+    for similarities, where an unrelated passage still scores well above 0)."""
+    if not len(scores):
+        return scores
+    base = float(np.median(scores)) if floor == "median" else 0.0
+    top = float(scores.max())
+    if top <= base:
+        return np.zeros_like(scores)
+    return np.clip((scores - base) / (top - base), 0.0, None)
+
+
+class FusedRetriever:
+    """Lexical and semantic scores, each normalised to [0, 1], added with weights.
+
+    The lexical side's share follows how much of the question the articles' vocabulary
+    knows: a question in the articles' own words is ranked mostly by BM25, one in the
+    user's own words (words the corpus never uses) mostly by meaning."""
+
+    name = "fused"
+
+    def __init__(self, lexical: Retriever, semantic: Retriever, share: Callable[[Query], float] | None = None) -> None:
+        self.lexical, self.semantic = lexical, semantic
+        self.share = share or lexical_share
+
+    def signals(self, query: Query) -> dict[str, np.ndarray]:
+        lexical, semantic = self.lexical.scores(query), self.semantic.scores(query)
+        share = self.share(query)
+        fused = share * normalised(lexical) + (1 - share) * normalised(semantic, "median")
+        return {self.lexical.name: lexical, self.semantic.name: semantic, "fused": fused}
+
+    def scores(self, query: Query) -> np.ndarray:
+        return self.signals(query)["fused"]
+
+
+def lexical_share(query: Query) -> float:
+    """LEXICAL_LOW … LEXICAL_HIGH, by the share of the question's words the articles use."""
+    words = [t for t in query.tokens if len(t) > 1] or query.tokens
+    if not words:
+        return LEXICAL_LOW
+    unknown = set(query.unknown)
+    known = sum(1 for t in words if t not in unknown) / len(words)
+    return LEXICAL_LOW + (LEXICAL_HIGH - LEXICAL_LOW) * known
+
+
+def signals_of(retriever: Retriever, query: Query) -> dict[str, np.ndarray]:
+    """Raw scores by retriever name, and the ``fused`` score the ranking uses."""
+    if isinstance(retriever, FusedRetriever):
+        return retriever.signals(query)
+    scores = retriever.scores(query)
+    return {retriever.name: scores, "fused": scores}
+
+
+def hybrid(library: Library) -> Retriever:
+    """BM25 alone, or BM25 fused with the dense retriever when the library has passage vectors."""
+    lexical = BM25Retriever(library)
+    if library.embedder is None or library.vectors is None:
+        return lexical
+    dense = DenseRetriever(library.vectors, library.embedder.query, library.same_section)
+    return FusedRetriever(lexical, dense)

@@ -7,6 +7,8 @@ import re
 from retrieval.library import Library
 
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+# a place's own name before what it is: 三涧溪(村), 席家庄(村), 姚家(街道) — jieba may cut the name itself
+_PLACE_STEM = re.compile(r"([\u4e00-\u9fff]{2,3})(?=村|社区|街道|小区|镇|片区)")
 
 
 def pinyin_names(library: Library) -> dict[str, str]:
@@ -17,6 +19,8 @@ def pinyin_names(library: Library) -> dict[str, str]:
 
         tokenizer = library.tokenizer
         words = [t for t in library.index.vocab if _CJK_WORD.match(t) and tokenizer.is_name(t)]
+        for passage in library.passages:
+            words += [m for m in _PLACE_STEM.findall(passage.text) if tokenizer.is_name(m) and m not in words]
         names = {}
         for word in sorted(words, key=lambda w: (-len(w), w)):
             names.setdefault("".join(lazy_pinyin(word)), word)

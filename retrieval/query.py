@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from retrieval.library import Library
-from retrieval.pinyin import translate_names
+from retrieval.english import translate
 from retrieval.text import cjk_ratio, fullwidth_to_ascii, strip_controls
 from retrieval.tokenize import Tokenizer, code_parts, program_codes
 
@@ -96,7 +96,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
     if lexicon.is_traditional(text):
         text = lexicon.to_simplified(text)
     qtype = question_type(text)
-    searched = translate_names(library, lexicon.translate_english(text)) if lang == "en" else text
+    searched, translated = translate(library, text) if lang == "en" else (text, {})
     expanded = lexicon.expand_synonyms(searched)
     tokenizer = library.tokenizer
     tokens = tokenizer.tokenize(searched)
@@ -108,7 +108,9 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
     alternatives: dict[str, tuple[str, ...]] = {}
     for token in dict.fromkeys(tokens):
         variants = lexicon.synonyms.get(token, ())
-        alternatives[token] = tuple(t for v in variants for t in tokenizer.tokenize(v))
+        alternatives[token] = tuple(t for v in variants for t in tokenizer.tokenize(v)) + translated.get(token, ())
+        for other in translated.get(token, ()):  # the other words of the same English word
+            weights.setdefault(other, SYNONYM_WEIGHT)
     for token in tokenizer.tokenize(extra):
         weights.setdefault(token, 0.5)
     for code in program_codes(extra):  # "其中的4是指什么" after "5+4是什么": the bare 4 is a part

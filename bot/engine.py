@@ -154,6 +154,7 @@ class Engine:
             latency_ms=round(latency_ms, 3),
             error=reply.error,
             best_text=best.text if best else "",
+            reason=reply.reason,
         )
         try:
             self.sink.record_exchange(exchange)

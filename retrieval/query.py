@@ -9,6 +9,7 @@ from typing import Literal
 
 from retrieval.library import Library
 from retrieval.english import translate
+from retrieval.names import asked_places, unknown_names
 from retrieval.text import cjk_ratio, fullwidth_to_ascii, strip_controls
 from retrieval.tokenize import Tokenizer, code_parts, program_codes
 
@@ -31,6 +32,18 @@ _QTYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
 ]
 
 
+TITLE = re.compile(
+    r"(?:党委|党支部|党总支|区委|市委|县委)?(?:书记|主任|区长|市长|县长|镇长|村长|主席|部长|局长|厅长|负责人|主理人"
+    r"|院长|经理|队长|站长|董事长|总经理)"
+)
+
+
+def asked_title(question: str) -> str:
+    """The title a 谁 question asks for (区委书记 in 天桥区的区委书记是谁), or ""."""
+    found = [m.group(0) for m in TITLE.finditer(question)]
+    return max(found, key=len) if found else ""
+
+
 @dataclass
 class Query:
     original: str
@@ -46,6 +59,7 @@ class Query:
     places: list[str] = field(default_factory=list)  # place names asked about
     focus: str = ""  # what a 多少/几 question counts: 党员 in 有多少党员
     truncated: bool = False
+    title: str = ""  # the title a 谁 question asks for: 区委书记
     semantic: str = ""  # what the question's embedding is made from: its own words (simplified), context first
 
     @property
@@ -123,9 +137,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         for part in code_parts(code):
             weights.setdefault(f"q:{part}", CODE_PART_WEIGHT)
     unknown = [t for t in dict.fromkeys(tokens) if not library.knows(t)]
-    names = tokenizer.proper_nouns(searched)
-    unknown_names = [t for t in unknown if t in names]
-    places = sorted(tokenizer.proper_nouns(searched, ("ns",)))
+    places = asked_places(library, searched, tokens)
     for token in unknown:  # a word the articles never use: fall back on its known pieces
         for piece in tokenizer.pieces(token):
             if library.knows(piece) and piece not in tokenizer.stopwords:
@@ -140,10 +152,11 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         weights=weights,
         codes=codes,
         unknown=unknown,
-        unknown_names=unknown_names,
+        unknown_names=unknown_names(library, unknown),
         places=places,
         focus=count_focus(tokenizer, searched) if qtype in ("count", "size") else "",
         alternatives=alternatives,
         truncated=truncated,
         semantic=" ".join([extra.strip(), text.strip()]).strip(),
+        title=asked_title(searched) if qtype == "who" else "",
     )

@@ -1,42 +1,26 @@
-"""Search: BM25 with section and neighbour context, answer-type reranking, and the decision to decline.
+"""Search: rank passages with the library's retriever, rerank by answer type and coverage, decide.
 
-A passage is scored on its own text; for the question terms it lacks, its section heading
-and the passage just before it in the same section fill in: a programme is often named in
-one paragraph and spelled out in the next, which never repeats the name.  A question is
-declined when the best passage leaves most of what was asked unmatched, when it names
-something the articles never mention (a programme number, a foreign word, a person), or
-when it names a place the answering article is not about.
+The retriever (retrieval/retriever.py) scores every passage, lexically with context and
+semantically; the pool of best passages is reranked by whether a passage holds the kind of
+answer asked for and how much of the question it matches; the decision to answer or
+decline, and its reason, is retrieval/decision.py's.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from retrieval.answer import TYPE_BONUS, answer_type_strength
+from retrieval.decision import Evidence, misfit, unanswerable, weak
 from retrieval.library import Library
 from retrieval.passages import MAX_CHARS, Passage
 from retrieval.query import Query
 from retrieval.retriever import signals_of
 
-MIN_COVERAGE = 0.5  # share of the question's weight the best passage must match
 RELATIVE_FLOOR = 0.3  # a hit scoring under this share of the best one is not worth showing
-_DIGIT = re.compile(r"\d")
-_LATIN = re.compile(r"^[a-z]+$")
-
-
-def _is_strange(query: Query, token: str) -> bool:
-    """An unknown token the articles can't be about: a programme number, a foreign name
-    (a Latin word in a Chinese question, or a capitalised one inside an English question)."""
-    if _DIGIT.search(token):
-        return True
-    if not _LATIN.match(token):
-        return False
-    if query.lang == "zh":
-        return True
-    return bool(re.search(rf"(?<!^)(?<![.?!]\s)\b{token[0].upper()}{token[1:]}\b", query.original.strip()))
+CANDIDATES = 3  # how many of the best passages may be the answer when the first doesn't fit
 
 
 @dataclass(frozen=True)
@@ -60,6 +44,7 @@ class SearchResult:
     answerable: bool = False
     reason: str = ""
     coverage: float = 0.0
+    evidence: Evidence | None = None
 
 
 def display_terms(query: Query, text: str) -> tuple[str, ...]:
@@ -146,17 +131,37 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     if not result.hits:
         result.reason = "no match"
         return result
-    strange = [t for t in query.unknown if _is_strange(query, t)] + query.unknown_names
-    if strange:
-        result.reason = f"unknown terms: {', '.join(strange)}"
-        return result
-    result.coverage = covered[top[0]]
-    if result.coverage < MIN_COVERAGE:
-        result.reason = f"weak match (coverage {result.coverage:.2f})"
-        return result
-    elsewhere = [p for p in query.places if not library.article_mentions(result.hits[0].passage.article, p)]
-    if elsewhere:
-        result.reason = f"the best passage's article is not about {', '.join(elsewhere)}"
-        return result
-    result.answerable = True
+    first = _evidence(signals, top[0], covered[top[0]])
+    result.reason = unanswerable(query) or _fitting_first(library, query, result.hits)
+    best = result.hits[0].passage.pid
+    result.evidence = first if best == top[0] else _evidence(signals, best, covered.get(best, 0.0))
+    result.coverage = result.evidence.coverage
+    # how well the question matches the articles is the best passage's match, whichever answers it
+    result.reason = result.reason or weak(max(first, result.evidence, key=lambda e: e.confidence), query.lang)
+    result.answerable = not result.reason
     return result
+
+
+def _fitting_first(library: Library, query: Query, hits: list[Hit]) -> str:
+    """Put the first of the top CANDIDATES hits that can be the answer first; else say why none can."""
+    reasons = [misfit(library, query, hit.passage.pid) for hit in hits[:CANDIDATES]]
+    if all(reasons):
+        return reasons[0]
+    first = reasons.index("")
+    hits.insert(0, hits.pop(first))
+    return ""
+
+
+def _rank(scores: np.ndarray, i: int) -> int:
+    return int((scores > scores[i]).sum()) + 1
+
+
+def _evidence(signals: dict[str, np.ndarray], best: int, covered: float) -> Evidence:
+    dense = signals.get("dense")
+    return Evidence(
+        pid=best,
+        coverage=covered,
+        similarity=float(dense[best]) if dense is not None else None,
+        lexical_rank=_rank(signals["bm25"], best),
+        semantic_rank=_rank(dense, best) if dense is not None else None,
+    )

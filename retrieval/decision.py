@@ -1,0 +1,96 @@
+"""The decision to answer: several signals, one verdict, and the reason for a decline.
+
+Checks, in order — the first that fails names the reason the admin sees:
+
+1. *unknown term*: a programme number or a foreign word the articles never use (7799工程, GDP);
+2. *unknown name*: a place or person the articles never mention (青岛市, 米其林) — a proper name
+   by CC-CEDICT; an ordinary word the articles don't use (入党, 一把手) is no reason;
+3. *wrong place*: the best passage is not about the place asked (天桥区 asked, 槐荫 found);
+4. *no answer of the asked type*: a 谁/多少/何时 question whose passage holds no name with the asked
+   title for the asked place, no number, no date.  Checks 3 and 4 look at
+   the first few passages found: the first that fits becomes the answer;
+5. *weak match*: the lexical coverage and the semantic similarity of the best passage, with a
+   bonus when BM25 and the embeddings agree on it, fall short of a threshold calibrated on the
+   dev sets (README: precision/recall table).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval.answer import has_typed_answer
+from retrieval.library import Library
+from retrieval.names import place_base, places_elsewhere
+from retrieval.query import Query
+
+MIN_COVERAGE = 0.5  # BM25 alone: share of the question's weight the best passage must match
+SIMILARITY_WEIGHT = 1.5  # one unit of cosine similarity is worth this much coverage
+AGREEMENT_BONUS = 0.15  # both rankers put the best passage in their top AGREEMENT_RANK
+AGREEMENT_RANK = 3
+CONFIDENCE = {"zh": 0.75, "en": 0.55}  # coverage + weighted similarity (+ agreement) needed to answer
+_DIGIT = re.compile(r"\d")
+_LATIN = re.compile(r"^[a-z]+$")
+_NUMERAL = re.compile(r"^第?[〇零一二两三四五六七八九十百千万亿]{2,}[次届年个名]?$")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the search knows about its best passage."""
+
+    pid: int
+    coverage: float  # share of the question's weight found in it (or in its context)
+    similarity: float | None  # cosine similarity of question and passage; None without embeddings
+    lexical_rank: int  # 1-based rank among all passages by BM25 alone
+    semantic_rank: int | None  # … by the embeddings alone
+
+    @property
+    def agree(self) -> bool:
+        return self.semantic_rank is not None and max(self.lexical_rank, self.semantic_rank) <= AGREEMENT_RANK
+
+    @property
+    def confidence(self) -> float:
+        if self.similarity is None:
+            return self.coverage
+        return self.coverage + SIMILARITY_WEIGHT * self.similarity + (AGREEMENT_BONUS if self.agree else 0.0)
+
+
+def strange_terms(query: Query) -> list[str]:
+    """Unknown tokens the articles can't be about: a number (a programme code, 第十四次), a Latin
+    word in a Chinese question."""
+    return [
+        t
+        for t in query.unknown
+        if _DIGIT.search(t) or _NUMERAL.match(t) or (query.lang == "zh" and _LATIN.match(t))
+    ]
+
+
+def unanswerable(query: Query) -> str:
+    """Why no passage can answer the question, whatever it says: "" if one may."""
+    strange = strange_terms(query)
+    if strange:
+        return f"unknown term: {', '.join(strange)}"
+    if query.unknown_names:
+        return f"unknown name: {', '.join(query.unknown_names)}"
+    return ""
+
+
+def misfit(library: Library, query: Query, pid: int) -> str:
+    """Why passage ``pid`` can't be the answer — about another place, no answer of the asked type — or ""."""
+    if query.places and len(places_elsewhere(library, query.places, pid)) == len(query.places):
+        return f"wrong place: {', '.join(query.places)}"
+    passage = library.passages[pid]
+    before = library.neighbour(passage, -1)
+    text = before.text + passage.text if before is not None and before.section == passage.section else passage.text
+    places = tuple(place_base(p) for p in query.places)
+    if not has_typed_answer(query.qtype, text, title=query.title, places=places):
+        return f"no answer of the asked type ({query.qtype})"
+    return ""
+
+
+def weak(evidence: Evidence, lang: str) -> str:
+    """Why the best passage is too weak a match to answer with, or ""."""
+    threshold = CONFIDENCE.get(lang, CONFIDENCE["zh"]) if evidence.similarity is not None else MIN_COVERAGE
+    if evidence.confidence < threshold:
+        return f"weak match (confidence {evidence.confidence:.2f} < {threshold:.2f})"
+    return ""

@@ -6,9 +6,13 @@ with a database, :class:`NullSink` drops everything (tests, no database).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.messages import Incoming, Reply
 
 
 def utcnow() -> datetime:
@@ -41,6 +45,46 @@ class Exchange:
     best_text: str = ""  # the best passage the bot had (shown in the review queue)
     time: datetime = field(default_factory=utcnow)
     reason: str = ""  # why a question was declined: "weak match", "unknown name: 青岛市", …
+
+
+def exchange_of(
+    msg: Incoming,
+    reply: Reply | None,
+    latency_ms: float,
+    *,
+    exchange_id: str | None = None,
+    kind: str | None = None,
+    reply_length: int | None = None,
+) -> Exchange:
+    """The log record of MSG answered with REPLY (None: nothing to show from the engine yet).
+
+    By default the exchange takes the reply's id, kind, query, passages, error and decline reason, and
+    its length is what the reply quotes. A channel that showed something else (the next part of an
+    earlier reply, a notice) passes its own EXCHANGE_ID (a fresh one by default without a reply),
+    KIND and REPLY_LENGTH.
+    """
+    quotes = reply.quotes if reply is not None else []
+    if reply_length is None:
+        reply_length = 0 if reply is None else (
+            len(reply.intro) + sum(len(s) for s in reply.direct) + sum(len(q.text) for q in quotes))  # fmt: skip
+    if exchange_id is None:
+        exchange_id = reply.exchange_id if reply is not None else uuid.uuid4().hex
+    return Exchange(
+        exchange_id=exchange_id,
+        channel=msg.channel,
+        chat_id=msg.chat_id,
+        user_id=msg.user_id,
+        message=msg.text,
+        query=reply.query if reply is not None else "",
+        answered=reply is not None and reply.answered,
+        kind=kind if kind is not None else (reply.kind.value if reply is not None else "notice"),
+        passages=[PassageRef(q.source.article, q.paragraph, round(q.score, 4)) for q in quotes],
+        reply_length=reply_length,
+        latency_ms=round(latency_ms, 3),
+        error=reply.error if reply is not None else "",
+        best_text=quotes[0].text if quotes else "",
+        reason=reply.reason if reply is not None else "",
+    )
 
 
 @dataclass

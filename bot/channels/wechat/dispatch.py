@@ -31,12 +31,13 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Protocol
 
 from bot.channels.wechat.dedup import OnceCache, message_key
 from bot.channels.wechat.render import render_page
 from bot.messages import Incoming, Reply, ReplyKind
-from bot.records import Exchange, PassageRef, Sink
+from bot.records import Exchange, Sink, exchange_of
 
 log = logging.getLogger(__name__)
 
@@ -82,25 +83,16 @@ def guess_lang(text: str) -> str:
 def served_exchange(msg: Incoming, reply: Reply | None, shown: str, latency_ms: float) -> Exchange:
     """The log record of a "更多" answered from the outbox with ``shown``: the next part of an
     earlier reply or a late answer (``reply``; kind "more", "article" for an article page, so
-    it is not counted as a question again), or the fallback once more (no reply yet: "notice")."""
-    quotes = reply.quotes if reply is not None else []
+    it is not counted as a question again), or the fallback once more (no reply yet: "notice").
+    The reply's error and decline reason stay with the exchange that asked."""
     kind = ReplyKind.NOTICE
     if reply is not None:
         kind = ReplyKind.ARTICLE if reply.kind == ReplyKind.ARTICLE else ReplyKind.MORE
-    return Exchange(
-        exchange_id=uuid.uuid4().hex,  # the reply's own id names the exchange that made it
-        channel=msg.channel,
-        chat_id=msg.chat_id,
-        user_id=msg.user_id,
-        message=msg.text,
-        query=reply.query if reply is not None else "",
-        answered=reply is not None and reply.answered,
-        kind=kind.value,
-        passages=[PassageRef(q.source.article, q.paragraph, round(q.score, 4)) for q in quotes],
-        reply_length=len(shown),
-        latency_ms=round(latency_ms, 3),
-        best_text=quotes[0].text if quotes else "",
+    # a fresh id: the reply's own id names the exchange that made it
+    exchange = exchange_of(
+        msg, reply, latency_ms, exchange_id=uuid.uuid4().hex, kind=kind.value, reply_length=len(shown)
     )
+    return replace(exchange, error="", reason="")
 
 
 class Outbox:

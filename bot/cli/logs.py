@@ -2,24 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import click
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.terminal import repaired
-from bot.cli.db import AGE, SINCE, console, review_store
+from bot.cli.db import AGE, SINCE, console
+from bot.config import Settings
+from bot.storage import Store, make_engine, open_store
+from bot.storage.db import shown_url, upgrade
 from bot.storage.export import FORMATS, export
-from bot.storage.formatting import short, visible, when
-from bot.storage.review import Filters, LogEntry, purge, recent, review_queue
+from bot.storage.faults import describe
+from bot.storage.formatting import reason_summary, short, visible, when
+from bot.storage.review import Filters, LogEntry, QueueItem, purge, reasons_of, recent, review_queue
 
 
 def _text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A text option as valid UTF-8 (argv bytes that weren't are U+FFFD)."""
     return None if value is None else repaired(value)
+
+
+@contextmanager
+def admin_store() -> Iterator[Store]:
+    """The configured store, upgraded, for a review command (``logs …``, ``stats``), closed afterwards.
+
+    The review commands read the database, so one they cannot create, upgrade or read is an
+    ``Error:`` line naming it (exit status 1), not a traceback or a spool warning.
+    """
+    settings = Settings()
+    url = settings.effective_database_url
+    try:
+        engine = make_engine(url)
+    except OSError as exc:
+        raise click.ClickException(f"cannot create the database file of {shown_url(url)}: {exc.strerror or exc}") from None
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot open the database {shown_url(url)}: {describe(exc)}") from None
+    finally:
+        engine.dispose()
+    store = open_store(settings, auto_upgrade=False)
+    try:
+        yield store
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot read the database {shown_url(url)}: {describe(exc)}") from None
+    finally:
+        store.close()
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,14 +90,15 @@ def _passage(entry: LogEntry) -> Text:
 def entries_table(entries: list[LogEntry]) -> Table:
     table = Table(title=f"{len(entries)} exchange(s), newest first", show_lines=False)
     for name, style in (("time (UTC)", "dim"), ("channel", ""), ("question", "bold"), ("searched", "dim"),
-                        ("ok", ""), ("kind", "dim"), ("top passage", ""), ("ms", ""), ("👍/👎", "")):  # fmt: skip
+                        ("ok", ""), ("kind", "dim"), ("reason", "dim"), ("top passage", ""), ("ms", ""),
+                        ("👍/👎", "")):  # fmt: skip
         table.add_column(name, style=style or None, justify="right" if name == "ms" else "left")
     for e in entries:
         searched = e.query if e.query and e.query != e.message else ""
         ok = "[green]✓[/]" if e.answered else ("[red]error[/]" if e.error else "[red]✗[/]")
         votes = f"{e.feedback_up}/{e.feedback_down}" if e.feedback_up or e.feedback_down else ""
         table.add_row(when(e.time), cell(e.channel), cell(e.message, 60), cell(searched, 40), ok, cell(e.kind),
-                      _passage(e), f"{e.latency_ms:.0f}", votes)  # fmt: skip
+                      cell(e.reason, 40), _passage(e), f"{e.latency_ms:.0f}", votes)  # fmt: skip
     return table
 
 
@@ -77,7 +112,7 @@ def logs(ctx: click.Context, unanswered: bool, negative: bool, since: datetime |
     if ctx.invoked_subcommand is not None:
         return
     filters = Filters(unanswered, negative, since, channel, search)
-    with review_store() as store:
+    with admin_store() as store:
         entries = recent(store, filters, limit=limit)
     out = console()
     if not entries:
@@ -92,14 +127,28 @@ def logs(ctx: click.Context, unanswered: bool, negative: bool, since: datetime |
 @click.option("--limit", default=20, show_default=True)
 def unanswered(since: datetime | None, channel: str | None, limit: int) -> None:
     """The review queue: unanswered and 👎 questions grouped, most frequent first."""
-    with review_store() as store:
+    with admin_store() as store:
         items = review_queue(store, since=since, channel=channel)
     out = console()
     if not items:
         out.print("The review queue is empty: no unanswered or down-voted questions.")
         return
+    out.print(queue_table(items, limit))
+    by_reason = reasons_of(items)
+    if by_reason:
+        table = Table(title="Declined, by reason")
+        for name in ("reason", "declines", "questions"):
+            table.add_column(name, justify="left" if name == "reason" else "right")
+        for kind, declines, questions in by_reason:
+            table.add_row(cell(kind), str(declines), str(questions))
+        out.print(table)
+
+
+def queue_table(items: list[QueueItem], limit: int) -> Table:
+    """The review queue's first LIMIT questions, with the most frequent reason each was declined for."""
     table = Table(title=f"Review queue: {len(items)} question(s)" + (f", first {limit}" if len(items) > limit else ""))
-    for name in ("#", "count", "unanswered", "👎", "question", "first seen", "last seen", "best passage the bot had"):
+    for name in ("#", "count", "unanswered", "👎", "question", "declined because", "first seen", "last seen",
+                 "best passage the bot had"):  # fmt: skip
         table.add_column(name, justify="right" if name in ("#", "count", "unanswered", "👎") else "left")
     for number, item in enumerate(items[:limit], 1):
         best = Text("—", style="dim")
@@ -108,9 +157,10 @@ def unanswered(since: datetime | None, channel: str | None, limit: int) -> None:
         question = cell(item.question, 50)
         if len(item.variants) > 1:
             question.append(f" (+{len(item.variants) - 1} variants)", style="dim")
-        table.add_row(str(number), str(item.count), str(item.unanswered), str(item.negative), question,
+        reason = cell(reason_summary(item.reasons), 50) if item.reasons else Text("—", style="dim")
+        table.add_row(str(number), str(item.count), str(item.unanswered), str(item.negative), question, reason,
                       when(item.first_seen), when(item.last_seen), best)  # fmt: skip
-    out.print(table)
+    return table
 
 
 @logs.command("export")
@@ -120,7 +170,7 @@ def unanswered(since: datetime | None, channel: str | None, limit: int) -> None:
 def export_command(unanswered: bool, negative: bool, since: datetime | None, channel: str | None,
                    search: str | None, fmt: str | None, file: str) -> None:  # fmt: skip
     """Write every exchange (or the filtered set) to FILE as CSV (Excel-ready, UTF-8 BOM) or JSONL."""
-    with review_store() as store:
+    with admin_store() as store:
         count = export(store, file, fmt, Filters(unanswered, negative, since, channel, search))
     click.echo(f"exported {count} exchange(s) to {file}", err=True)
 
@@ -129,6 +179,6 @@ def export_command(unanswered: bool, negative: bool, since: datetime | None, cha
 @click.option("--older-than", "older_than", type=AGE, required=True, help="e.g. 180d: delete everything older.")
 def purge_command(older_than: timedelta) -> None:
     """Delete exchanges, feedback and reload history older than an age (retention)."""
-    with review_store() as store:
+    with admin_store() as store:
         counts = purge(store, older_than)
     click.echo("purged " + ", ".join(f"{n} {name}" for name, n in counts.items()) + f" older than {older_than.days} days")

@@ -7,8 +7,8 @@ from datetime import datetime
 import click
 from rich.table import Table
 
-from bot.cli.db import SINCE, console, review_store
-from bot.cli.logs import cell
+from bot.cli.db import SINCE, console
+from bot.cli.logs import admin_store, cell
 from bot.storage.formatting import ms, pct, when
 from bot.storage.stats import Counts, Stats, compute_stats
 
@@ -51,7 +51,7 @@ def summary(stats: Stats) -> str:
 @click.option("--top", default=10, show_default=True, help="How many top questions to list.")
 def stats(since: datetime | None, top: int) -> None:
     """Usage statistics from the query log."""
-    with review_store() as store:
+    with admin_store() as store:
         result = compute_stats(store, since=since, top=top)
     out = console()
     out.print(summary(result))

@@ -84,6 +84,13 @@ def format_stats_text(stats: Stats | Any, *, since: datetime | None = None, top:
     return "\n".join(lines)
 
 
+def reason_summary(reasons: list[tuple[str, int]]) -> str:
+    """The most frequent decline reason, with how many others there were: "unknown name: 青岛市 · 3×, +1 other"."""
+    (reason, count), others = reasons[0], len(reasons) - 1
+    extra = f", +{others} other{'s' if others > 1 else ''}" if others else ""
+    return f"{reason} · {count}×{extra}"
+
+
 def format_queue_text(items: list[QueueItem] | Any, limit: int = 10) -> str:
     """The review queue (or a store's queue) as numbered plain text, LIMIT items."""
     from bot.storage.review import review_queue
@@ -98,6 +105,8 @@ def format_queue_text(items: list[QueueItem] | Any, limit: int = 10) -> str:
                                       f"{item.negative} 👎" if item.negative else "") if f)  # fmt: skip
         lines.append(f"{number}. {item.count}× {short(item.question)} ({flags})")
         lines.append(f"   seen {when(item.first_seen)} → {when(item.last_seen)} · {', '.join(item.channels)}")
+        if item.reasons:
+            lines.append(f"   declined: {short(reason_summary(item.reasons))}")
         if item.best_text:
             source = f" [{item.best_article}]" if item.best_article else ""
             lines.append(f"   best{source}: {short(item.best_text)}")

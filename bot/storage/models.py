@@ -60,6 +60,7 @@ class ExchangeRow(Base):
     reply_length: Mapped[int] = mapped_column(Integer, default=0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # why a question was declined
 
 
 class FeedbackRow(Base):

@@ -50,6 +50,7 @@ class LogEntry:
     reply_length: int
     latency_ms: float
     error: str
+    reason: str = ""  # why the question was declined
     feedback_up: int = 0
     feedback_down: int = 0
 
@@ -70,6 +71,18 @@ class QueueItem:
     best_score: float = 0.0
     channels: list[str] = field(default_factory=list)
     variants: list[str] = field(default_factory=list)
+    reasons: list[tuple[str, int]] = field(default_factory=list)  # why it was declined, most frequent first
+
+    @property
+    def reason(self) -> str:
+        """The most frequent decline reason ("" when none was recorded)."""
+        return self.reasons[0][0] if self.reasons else ""
+
+
+def reason_kind(reason: str) -> str:
+    """A reason without its particulars: "unknown name: 青岛市" → "unknown name",
+    "weak match (coverage 0.43)" → "weak match"; what ``logs unanswered`` groups by."""
+    return reason.split(":", 1)[0].split(" (", 1)[0].strip()
 
 
 def is_question() -> ColumnElement[bool]:
@@ -134,7 +147,7 @@ def iter_entries(
                 time=row.time, exchange_id=row.exchange_id, channel=row.channel, chat_id=row.chat_id,
                 user_id=row.user_id, message=row.message, query=row.query, answered=row.answered, kind=row.kind,
                 passages=list(row.passages or []), best_text=row.best_text, reply_length=row.reply_length,
-                latency_ms=row.latency_ms, error=row.error, feedback_up=int(up or 0), feedback_down=int(down or 0),
+                latency_ms=row.latency_ms, error=row.error, reason=row.reason, feedback_up=int(up or 0), feedback_down=int(down or 0),
             )  # fmt: skip
 
 
@@ -156,6 +169,7 @@ def review_queue(
     negatives: set[str] = set()
     groups: dict[str, QueueItem] = {}
     wordings: dict[str, Counter[str]] = {}
+    reasons: dict[str, Counter[str]] = {}
     with store.session() as session:
         rows = session.scalars(stmt).all()
         listed = select(ExchangeRow.exchange_id).where(*where)
@@ -167,6 +181,8 @@ def review_queue(
         item.count += 1
         item.unanswered += int(not row.answered)
         item.negative += int(row.exchange_id in negatives)
+        if row.reason and not row.answered:
+            reasons.setdefault(key, Counter())[row.reason] += 1
         item.last_seen = row.time
         if row.channel not in item.channels:
             item.channels.append(row.channel)
@@ -178,8 +194,22 @@ def review_queue(
         ranked = wordings[key].most_common()
         item.question = ranked[0][0]
         item.variants = [w for w, _ in ranked]
+        item.reasons = reasons[key].most_common() if key in reasons else []
     items = sorted(groups.values(), key=lambda i: (i.count, i.last_seen or datetime.min.replace(tzinfo=timezone.utc)), reverse=True)
     return items[:limit] if limit is not None else items
+
+
+def reasons_of(items: list[QueueItem]) -> list[tuple[str, int, int]]:
+    """The queue's declines by kind of reason: (kind, declines, questions), most declines first."""
+    declines: Counter[str] = Counter()
+    questions: Counter[str] = Counter()
+    for item in items:
+        kinds: Counter[str] = Counter()
+        for reason, count in item.reasons:
+            kinds[reason_kind(reason)] += count
+        declines.update(kinds)
+        questions.update(kinds.keys())
+    return [(kind, count, questions[kind]) for kind, count in declines.most_common()]
 
 
 def purge(store: HasSession, older_than: timedelta, *, now: datetime | None = None) -> dict[str, int]:
@@ -197,5 +227,5 @@ from bot.storage.formatting import format_queue_text, format_stats_text  # noqa:
 
 __all__ = [
     "Filters", "LogEntry", "QueueItem", "format_queue_text", "format_stats_text", "iter_entries",
-    "purge", "recent", "review_queue",
+    "purge", "reason_kind", "reasons_of", "recent", "review_queue",
 ]  # fmt: skip

@@ -14,7 +14,7 @@ def to_row(record: Record) -> Base:
             exchange_id=record.exchange_id, time=record.time, channel=record.channel,
             chat_id=record.chat_id, user_id=record.user_id, message=record.message, query=record.query,
             answered=record.answered, kind=record.kind, passages=passages, best_text=record.best_text,
-            reply_length=record.reply_length, latency_ms=record.latency_ms, error=record.error,
+            reply_length=record.reply_length, latency_ms=record.latency_ms, error=record.error, reason=record.reason,
         )  # fmt: skip
     if isinstance(record, Feedback):
         return FeedbackRow(

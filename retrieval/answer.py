@@ -127,17 +127,21 @@ LOCAL_OFFICE = re.compile(r"^(?:区委|市委|县委)书记$|^[区市县镇乡�
 def has_typed_answer(qtype: QuestionType, text: str, *, title: str = "", places: tuple[str, ...] = ()) -> bool:
     """Does ``text`` hold an answer of the asked type, bound to what was asked?
 
-    谁 with a title: a name right after that title — for a place's own office (区委书记, 区长),
-    with the asked place just before it ("天桥区的区委书记" is not answered by 槐荫区委书记孙常建);
-    谁 without one: a name with any title.  多少/几: a number with a unit.  多大: a size or a
+    谁 with a title: a sentence with that title and a name — for a place's own office (区委书记,
+    区长), the name right after the title and the asked place just before it ("天桥区的区委书记" is
+    not answered by 槐荫区委书记孙常建); 谁 without one: a name with any title.  多少/几: a number with a unit.  多大: a size or a
     number.  何时: a date.  Other questions: always (a definition or a description has no one form)."""
     if qtype == "who":
         if not title:
             return bool(ANSWER_PATTERNS["who"].search(text))
+        local = bool(places) and bool(LOCAL_OFFICE.match(title))
         for sentence in split_sentences(text):
+            if not local:
+                if title in sentence and ANSWER_PATTERNS["who"].search(sentence):
+                    return True
+                continue
             for match in re.finditer(re.escape(title) + _NAME, sentence):
-                before = sentence[max(0, match.start() - BOUND) : match.start()]
-                if not places or not LOCAL_OFFICE.match(title) or any(p in before for p in places):
+                if any(p in sentence[max(0, match.start() - BOUND) : match.start()] for p in places):
                     return True
         return False
     if qtype == "size":

@@ -25,6 +25,7 @@ MAX_PHRASE = 3  # words in the longest English phrase looked up
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the |sb's |one's )")
+_WH = frozenset({"how", "what", "when", "where", "who", "which", "why"})
 _MONTH = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|December"
                     r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -120,8 +121,8 @@ def translate_words(lexicon: dict[str, tuple[str, ...]], text: str) -> list[tupl
     i = 0
     while i < len(words):
         for size in range(min(MAX_PHRASE, len(words) - i), 1, -1):
-            if all(w in ENGLISH_STOPWORDS for w in words[i : i + size]):
-                continue
+            if all(w in ENGLISH_STOPWORDS for w in words[i : i + size]) and words[i] not in _WH:
+                continue  # "of the", but "how many" → 多少
             phrase = " ".join(words[i : i + size])
             hit = _lookup(lexicon, phrase)
             if hit:

@@ -84,7 +84,7 @@ def normalize_question(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_COUNT_WORD = re.compile(r"多少|几")
+_COUNT_WORD = re.compile(r"多少|若干|几")
 
 
 def count_focus(tokenizer: Tokenizer, text: str) -> str:

@@ -28,6 +28,7 @@ HEADING_WEIGHT = 0.5  # a match in the section heading counts half as much as on
 
 LEXICAL_LOW = 0.3  # the lexical side's share when the articles know none of the question's words
 LEXICAL_HIGH = 0.7  # … when they know them all
+SEMANTIC_SPREAD = 0.25  # cosine above the median that makes a passage stand out fully
 
 
 class Retriever(Protocol):
@@ -104,16 +105,17 @@ class DenseRetriever:
         return own + PREVIOUS_SHARE * lift
 
 
-def normalised(scores: np.ndarray, floor: str = "zero") -> np.ndarray:
+def normalised(scores: np.ndarray, floor: str = "zero", spread: float = 0.0) -> np.ndarray:
     """Scores mapped to [0, 1]: the best is 1; ``floor`` is 0 ("zero") or the median ("median",
-    for similarities, where an unrelated passage still scores well above 0)."""
+    for similarities, where an unrelated passage still scores well above 0).  With ``spread``,
+    a best score less than that far above the floor maps below 1: no passage stands out."""
     if not len(scores):
         return scores
     base = float(np.median(scores)) if floor == "median" else 0.0
     top = float(scores.max())
     if top <= base:
         return np.zeros_like(scores)
-    return np.clip((scores - base) / (top - base), 0.0, None)
+    return np.clip((scores - base) / max(top - base, spread), 0.0, None)
 
 
 class FusedRetriever:
@@ -132,7 +134,7 @@ class FusedRetriever:
     def signals(self, query: Query) -> dict[str, np.ndarray]:
         lexical, semantic = self.lexical.scores(query), self.semantic.scores(query)
         share = self.share(query)
-        fused = share * normalised(lexical) + (1 - share) * normalised(semantic, "median")
+        fused = share * normalised(lexical) + (1 - share) * normalised(semantic, "median", SEMANTIC_SPREAD)
         return {self.lexical.name: lexical, self.semantic.name: semantic, "fused": fused}
 
     def scores(self, query: Query) -> np.ndarray:

@@ -10,6 +10,8 @@ import pytest
 
 from bot.engine import Engine
 from bot.records import MemorySink
+from bot.semantic import make_embedder
+from retrieval.embedding import DEFAULT_MODEL
 from retrieval.library import Library, build_library
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +20,13 @@ CORPUS = ROOT / "corpus"
 
 @pytest.fixture(scope="session")
 def library() -> Library:
+    """The bundled corpus as the bot runs it: BM25 fused with the default embedding model."""
+    return build_library(CORPUS, embedder=make_embedder(DEFAULT_MODEL))
+
+
+@pytest.fixture(scope="session")
+def bm25_library() -> Library:
+    """The bundled corpus on BM25 alone (the fallback when no embedding model loads)."""
     return build_library(CORPUS)
 
 

@@ -10,6 +10,7 @@ import click
 
 from bot.app import Services, build_services
 from bot.channels.terminal import interactive, print_reply, repaired, run_lines, tolerant
+from bot.cli.serve import running, warn_skipped
 from bot.config import PROJECT_ROOT, Settings
 from bot.messages import Incoming
 from bot.storage.formatting import visible
@@ -20,8 +21,8 @@ DEV_SET = PROJECT_ROOT / "tests" / "eval"
 def _services(*, warn: bool = True) -> Services:
     """The services; WARN: a warning on stderr for each corpus file or word list that was skipped."""
     services = build_services(Settings())
-    for name, reason in services.engine.library.skipped if warn else ():
-        click.echo(f"warning: skipped {visible(name)}: {visible(reason)}", err=True)
+    if warn:
+        warn_skipped(services)
     return services
 
 
@@ -30,31 +31,25 @@ def _services(*, warn: bool = True) -> Services:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per answer.")
 def ask(question: str, as_json: bool) -> None:
     """Answer QUESTION; with '-' answer every line of stdin independently."""
-    services = _services()
-    try:
+    with running(_services) as services:  # SIGTERM closes the store too
         if question == "-":
             lines = tolerant(sys.stdin)
             run_lines(services.engine.handle, lines, sys.stdout, as_json=as_json, chat_id=lambda n: f"cli-batch-{n}")
         else:
             reply = services.engine.handle(Incoming(repaired(question), chat_id="cli-ask", user_id="local", channel="cli"))
             print_reply(reply, sys.stdout, as_json=as_json, color=sys.stdout.isatty())
-    finally:
-        services.close()
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Read one message per line from stdin, write JSON lines.")
 def chat(as_json: bool) -> None:
     """Chat in the terminal (one conversation, follow-ups work)."""
-    services = _services()
-    tolerant(sys.stdin)
-    try:
+    with running(_services) as services:  # SIGTERM closes the store too
+        tolerant(sys.stdin)
         if as_json or not sys.stdin.isatty():
             run_lines(services.engine.handle, sys.stdin, sys.stdout, as_json=as_json, chat_id="cli-chat")
         else:
             interactive(services.engine.handle)
-    finally:
-        services.close()
 
 
 MANIFEST = "corpus-manifest.json"

@@ -14,6 +14,7 @@ import click
 
 from bot.app import Services, build_services
 from bot.config import Settings
+from bot.storage.formatting import visible
 
 log = logging.getLogger("bot.serve")
 
@@ -91,6 +92,24 @@ def stopped_by_signals(closing: Callable[[], None]) -> Iterator[None]:
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
+@contextmanager
+def running(build: Callable[[], Services]) -> Iterator[Services]:
+    """The services BUILD makes, closed however the body ends: normally, on an error, or stopped by
+    Ctrl-C or SIGTERM (:func:`stopped_by_signals`; then the command exits 0, even during BUILD)."""
+    started: list[Services] = []
+    with stopped_by_signals(lambda: [services.close() for services in started]):
+        started.append(build())
+        yield started[0]
+    if not started:
+        raise SystemExit(0)  # stopped while building: no body to run
+
+
+def warn_skipped(services: Services) -> None:
+    """One warning on stderr for each corpus file or word list the library left out, with the reason."""
+    for name, reason in services.engine.library.skipped:
+        click.echo(f"warning: skipped {visible(name)}: {visible(reason)}", err=True)
+
+
 @click.command()
 def serve() -> None:
     """Run the bot: Telegram if TELEGRAM_BOT_TOKEN is set, WeChat if WECHAT_TOKEN is set, else a terminal chat."""
@@ -101,10 +120,8 @@ def serve() -> None:
         level=logging.INFO if channels else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    started: list[Services] = []
-    with stopped_by_signals(lambda: [services.close() for services in started]):
-        services = build_services(settings)
-        started.append(services)
+    with running(lambda: build_services(settings)) as services:
+        warn_skipped(services)
         services.engine.warm_up()
         if channels:
             asyncio.run(_serve_channels(services))

@@ -15,11 +15,23 @@ from bot.messages import Quote
 PLACEHOLDERS = re.compile(r"村里|该村|本村|这个村|那个村|全村|当地|那里|这里|那儿|这儿|区里|社区里|街道里")
 MAX_RATABLE = 100  # how many of a chat's latest answers still take 👍/👎
 ANAPHORA = re.compile(r"它|其|这个|这项|这些|那个|该|此|上述|他们|她们|他|她|\b(it|its|they|their|this|that|them)\b", re.I)
+# what stands for the thing just talked about: replaced by it ("它在哪里" → "暖新之家在哪里")
+REFERENT = re.compile(r"他们村|她们村|这个村|那个村|它们|它|其|这个|这项|那个|该|他们|她们|\b(?:it|this|that|they)\b", re.I)
+# "那天桥区呢", "What about Zhangqiu?": the previous question, asked of another place
+WHAT_ABOUT = re.compile(
+    r"^(?:那么?|那在|换成|还有)?\s*(?P<x>[^，,。？?！!]{1,12}?)\s*(?:呢|的呢|怎么样|如何)\s*[？?]?$"
+    r"|^(?:and|what|how)\s+about\s+(?P<en>.{1,40}?)\s*\??$",
+    re.I,
+)
 
 
 @dataclass
 class ChatState:
     topic: str = ""  # the last answered question's searched text
+    question: str = ""  # the last answered question, as a question of its own (follow-ups resolved)
+    entity: str = ""  # what it was about: 暖新之家, 葫芦套村 (它/这个/it stand for it)
+    places: list[str] = field(default_factory=list)  # the places it asked about
+    lang: str = ""  # the language of the conversation: UI text follows it
     quotes: list[Quote] = field(default_factory=list)  # every passage found for the topic, best first
     shown: int = 0  # how many of `quotes` the user has seen
     article: str = ""  # article behind the last answer
@@ -80,19 +92,32 @@ class Conversations:
             del self._states[key]
 
 
-def is_follow_up(
-    state: ChatState, question: str, content_tokens: list[str], is_entity: Callable[[str], bool]
-) -> bool:
-    """Does the question lean on the previous turn's topic?"""
+def is_follow_up(state: ChatState, question: str, own_topic: bool) -> bool:
+    """Does the question lean on the previous turn? It does when it points back (它, 那里, 那X呢)
+    or has no topic of its own; a question with its own place, programme or term stands alone."""
     if not state.topic:
         return False
-    if ANAPHORA.search(question) or PLACEHOLDERS.search(question):
+    if ANAPHORA.search(question) or PLACEHOLDERS.search(question) or WHAT_ABOUT.match(question):
         return True
-    if any(is_entity(t) for t in content_tokens):
-        return False
-    return len(content_tokens) <= 2
+    return not own_topic
 
 
-def without_placeholders(question: str) -> str:
-    """The follow-up question with 村里/当地 … removed (the previous topic takes their place)."""
-    return PLACEHOLDERS.sub("", question)
+def resolve(state: ChatState, question: str) -> tuple[str, bool]:
+    """The follow-up as a question of its own, and whether it stands alone (no need of the topic):
+    "那天桥区呢" → the previous question asked of 天桥区 (alone), "它在哪里" → "暖新之家在哪里",
+    "有多大" → "暖新之家有多大"."""
+    about = WHAT_ABOUT.match(question)
+    if about and state.question:
+        other = (about.group("x") or about.group("en") or "").strip()
+        spans = [(state.question.find(p), state.question.find(p) + len(p)) for p in state.places if p in state.question]
+        if spans:  # 历下区姚家街道打造了什么服务站 → 天桥区打造了什么服务站
+            start, end = min(a for a, _ in spans), max(b for _, b in spans)
+            return state.question[:start] + other + state.question[end:], True
+        return f"{other} {state.question}", True
+    question = PLACEHOLDERS.sub("", question)
+    if not state.entity:
+        return question, False
+    resolved = REFERENT.sub(state.entity, question, count=1)
+    if resolved == question:
+        resolved = f"{question} {state.entity}" if re.search(r"[A-Za-z]{3}", question) else state.entity + question
+    return resolved, False

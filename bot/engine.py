@@ -14,13 +14,14 @@ import time
 from pathlib import Path
 
 from bot.answers import compose_answer, compose_article_page, compose_more, compose_no_answer
-from bot.conversation import ChatState, Conversations, is_follow_up, without_placeholders
+from bot.conversation import ChatState, Conversations, is_follow_up, resolve
 from bot.messages import Incoming, Lang, Reply, ReplyKind
 from bot.records import Exchange, Feedback, NullSink, PassageRef, ReloadReport, Sink
 from bot.semantic import ProgressLine, make_embedder
 from bot.texts import text as ui
 from retrieval.embedding import DEFAULT_MODEL
 from retrieval.library import Library, build_library
+from retrieval.names import main_entity, named_places
 from retrieval.loader import read_lines
 from retrieval.query import detect_lang, normalize_question, understand
 from retrieval.search import search
@@ -120,15 +121,22 @@ class Engine:
     def _answer(self, msg: Incoming, state: ChatState, question: str, lang: Lang) -> Reply:
         library = self.library  # one consistent index for the whole answer, even during a reload
         query = understand(library, question)
-        result = search(library, query)
         added = library.tokenizer.added_words
-        follow_up = is_follow_up(state, question, query.tokens, lambda t: t in added or t in query.codes)
-        if follow_up:
-            rewritten = search(library, understand(library, without_placeholders(question), extra=state.topic))
-            if rewritten.answerable or not result.answerable:
-                result = rewritten
+        own_topic = bool(query.places or query.codes or any(t in added for t in query.tokens) or len(query.tokens) >= 3)
+        result = None
+        if is_follow_up(state, question, own_topic):
+            question, complete = resolve(state, question)
+            result = search(library, understand(library, question, extra="" if complete else state.topic))
+            if not result.answerable and own_topic and not complete:  # nothing found: the question alone
+                standalone = search(library, query)
+                if standalone.answerable:
+                    result, question = standalone, normalize_question(msg.text or "")
+        if result is None:
+            result = search(library, query)
         if not result.answerable:
             return compose_no_answer(result, msg.text, lang, self._suggestions(result.query.tokens, lang))
+        state.question, state.entity = question, main_entity(library, result.query)
+        state.places = [*result.query.places, *named_places(library, normalize_question(question))]
         reply, state.quotes = compose_answer(library, result, msg.text, lang)
         state.topic = result.query.text[:TOPIC_CHARS]
         state.shown = len(reply.quotes)

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from retrieval.english import cedict_names
 from retrieval.library import Library
+
+if TYPE_CHECKING:
+    from retrieval.query import Query
 
 PLACE_KINDS = re.compile(
     r"\b(city|district|county|province|municipality|prefecture|town|township|village|region|capital)\b", re.I
@@ -62,8 +66,8 @@ def asked_places(library: Library, text: str, tokens: Iterable[str]) -> list[str
     """The places a question asks about (longest form, home city left out)."""
     tagged = library.tokenizer.proper_nouns(text, ("ns",))
     found = {t for t in [*tokens, *tagged] if len(t) >= 2 and is_place(library, t, tagged)}
-    longest = {p for p in found if not any(p != q and p in q for q in found)}
-    return sorted(p for p in longest if not is_home(library, p))
+    longest = [p for p in dict.fromkeys([*tokens, *tagged]) if p in found and not any(p != q and p in q for q in found)]
+    return [p for p in longest if not is_home(library, p)]
 
 
 def unknown_names(library: Library, unknown: Iterable[str]) -> list[str]:
@@ -90,3 +94,38 @@ def places_elsewhere(library: Library, places: Iterable[str], pid: int) -> list[
     """The asked places a passage is not about."""
     scope = passage_scope(library, pid)
     return [p for p in places if place_base(p) not in scope and p not in scope]
+
+
+_FUNCTION = set("了的着在是和与及从向对把被给让为就也都又")  # no name starts with these
+_PLACE_END = re.compile(r"村|社区|街道|小区|镇|片区|街")
+
+
+def named_places(library: Library, text: str) -> list[str]:
+    """Places named with what they are (三涧溪村, 昆仑街社区, 姚家街道) that the articles mention too,
+    longest form, in the order of ``text``."""
+    found: list[tuple[int, str]] = []
+    starts = library.tokenizer.word_starts(text)
+    for end in _PLACE_END.finditer(text):
+        for size in (4, 3, 2):
+            start = end.start() - size
+            name = text[max(start, 0) : end.end()]
+            stem = text[start : end.start()]
+            if start in starts and stem[0] not in _FUNCTION and library.tokenizer.is_name(stem) and _in_corpus(library, name):
+                found.append((start, name))
+                break
+    return [name for _, name in sorted(found) if not any(name != other and name in other for _, other in found)]
+
+
+def _in_corpus(library: Library, text: str) -> bool:
+    return any(library.article_mentions(a, text) for a in library.articles)
+
+
+def main_entity(library: Library, query: Query) -> str:
+    """What a question is about, for 它/这个/it in the next one: a programme or the articles' own
+    term (1226, 暖新之家), else the place it asks about, the most specific (葫芦套村 after 柳埠街道)."""
+    text = query.text.split(" ")[0] if query.lang == "zh" else query.text
+    terms = [t for t in query.tokens if t in library.tokenizer.added_words or t in query.codes]
+    if terms:
+        return max(terms, key=lambda t: (len(t), -text.find(t)))
+    places = [p for p in [*query.places, *named_places(library, text)] if p in text]
+    return max(places, key=text.rfind) if places else ""

@@ -113,7 +113,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
     searched, translated = translate(library, text) if lang == "en" else (text, {})
     expanded = lexicon.expand_synonyms(searched)
     tokenizer = library.tokenizer
-    tokens = tokenizer.tokenize(searched)
+    tokens = tokenizer.tokenize(searched) or tokenizer.tokenize(extra)  # "有多大？": the topic is the question
     weights: dict[str, float] = {}
     for token in tokens:
         weights[token] = weights.get(token, 0.0) + (1.0 if len(token) > 1 else SINGLE_CHAR_WEIGHT)

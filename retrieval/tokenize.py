@@ -129,6 +129,14 @@ class Tokenizer:
         """Place (ns), person (nr) and organisation (nt) names jieba sees in ``text``."""
         return {word for word, flag in self.tagged(text) if flag in flags and len(word) > 1}
 
+    def word_starts(self, text: str) -> set[int]:
+        """Offsets in ``text`` where jieba starts a word."""
+        starts, offset = set(), 0
+        for word in self._jieba.cut(text, HMM=True):
+            starts.add(offset)
+            offset += len(word)
+        return starts
+
     def pieces(self, word: str) -> list[str]:
         """Smaller units of a word: its dictionary sub-words, else its characters."""
         parts = [p for p in self._jieba.cut(word, HMM=False) if p != word]

@@ -124,7 +124,35 @@ BOUND = 16  # characters between the asked place and the title that belongs to i
 LOCAL_OFFICE = re.compile(r"^(?:区委|市委|县委)书记$|^[区市县镇乡村]长$")  # a title that belongs to a place
 
 
-def has_typed_answer(qtype: QuestionType, text: str, *, title: str = "", places: tuple[str, ...] = ()) -> bool:
+UNIT_OF = {"钱": re.compile(r"\d[\d.]*\s*(?:余|多|来)?\s*(?:万|亿)?\s*(?:元|块)|[十百千万]来?块钱"),
+           "人": re.compile(_NUM + r"\s*(?:余|多)?\s*(?:万|亿)?\s*(?:人|名)")}
+RANK = re.compile(r"第\s*[\d一二三四五六七八九十]+\s*(?:名|位)|排名|名列|位居|位列")
+
+
+def has_count(text: str, counted: str = "", terms: tuple[str, ...] = ()) -> bool:
+    """A number that counts ``counted``: in one sentence with it (岗位 … 3930个); for 钱/人 an amount of
+    money or of people in a sentence that shares a word with the question; any number otherwise."""
+    if counted == "?":  # something the articles never count
+        return False
+    unit = UNIT_OF.get(counted)
+    for sentence in split_sentences(text):
+        if unit is not None:
+            if unit.search(sentence) and any(t in sentence for t in terms):
+                return True
+        elif ANSWER_PATTERNS["count"].search(sentence) and (len(counted) < 2 or counted in sentence):
+            return True
+    return False
+
+
+def has_typed_answer(
+    qtype: QuestionType,
+    text: str,
+    *,
+    title: str = "",
+    places: tuple[str, ...] = (),
+    counted: str = "",
+    terms: tuple[str, ...] = (),
+) -> bool:
     """Does ``text`` hold an answer of the asked type, bound to what was asked?
 
     谁 with a title: a sentence with that title and a name — for a place's own office (区委书记,
@@ -146,6 +174,10 @@ def has_typed_answer(qtype: QuestionType, text: str, *, title: str = "", places:
         return False
     if qtype == "size":
         return bool(ANSWER_PATTERNS["size"].search(text) or ANSWER_PATTERNS["count"].search(text))
-    if qtype in ("count", "when"):
-        return bool(ANSWER_PATTERNS[qtype].search(text))
+    if qtype == "count":
+        return has_count(text, counted, terms)
+    if qtype == "rank":  # 第几: a rank, said of something the question names
+        return any(RANK.search(s) and any(len(t) > 1 and t in s for t in terms) for s in split_sentences(text))
+    if qtype == "when":
+        return bool(ANSWER_PATTERNS["when"].search(text))
     return True

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from retrieval.answer import has_typed_answer
+from retrieval.english import cedict_definitions
 from retrieval.library import Library
 from retrieval.names import place_base, places_elsewhere
 from retrieval.query import Query
@@ -75,15 +76,36 @@ def unanswerable(query: Query) -> str:
     return ""
 
 
+_MONEY = re.compile(r"\b(money|sum|amount|fund|funds|price|cost|fee|income|revenue)\b")
+_PEOPLE = re.compile(r"\b(person|people|persons|member|members|worker|workers|staff|population)\b")
+
+
+def counted_kind(library: Library, counted: str) -> str:
+    """What the answer's number must count: the word itself when the articles use it; for a word
+    they don't, 钱 or 人 when the dictionary defines it as money or people (金额, 人员); else "?"
+    (nothing the articles count: 地铁线)."""
+    if len(counted) < 2 or library.knows(counted):
+        return counted
+    definition = cedict_definitions().get(counted, "")
+    if _MONEY.search(definition):
+        return "钱"
+    if _PEOPLE.search(definition):
+        return "人"
+    return "?"
+
+
 def misfit(library: Library, query: Query, pid: int) -> str:
     """Why passage ``pid`` can't be the answer — about another place, no answer of the asked type — or ""."""
-    if query.places and len(places_elsewhere(library, query.places, pid)) == len(query.places):
-        return f"wrong place: {', '.join(query.places)}"
+    elsewhere = places_elsewhere(library, query.places, pid)
+    if elsewhere:
+        return f"wrong place: {', '.join(elsewhere)}"
     passage = library.passages[pid]
     before = library.neighbour(passage, -1)
     text = before.text + passage.text if before is not None and before.section == passage.section else passage.text
     places = tuple(place_base(p) for p in query.places)
-    if not has_typed_answer(query.qtype, text, title=query.title, places=places):
+    counted = counted_kind(library, query.counted)
+    terms = tuple(t for t in query.tokens if t not in query.places and t not in places)
+    if not has_typed_answer(query.qtype, text, title=query.title, places=places, counted=counted, terms=terms):
         return f"no answer of the asked type ({query.qtype})"
     return ""
 

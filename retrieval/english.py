@@ -69,6 +69,18 @@ def cedict_names() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def cedict_definitions() -> dict[str, str]:
+    """Simplified word → its definitions, all entries joined ("金额" → "sum of money/monetary value")."""
+    out: dict[str, str] = {}
+    for line in cedict_lines():
+        match = _ENTRY.match(line)
+        if match is not None:
+            word = match.group(2)
+            out[word] = f"{out[word]}/{match.group(3)}" if word in out else match.group(3)
+    return out
+
+
+@lru_cache(maxsize=1)
 def cedict_glosses() -> dict[str, tuple[str, ...]]:
     """English gloss → simplified Chinese words, the most specific first (a word with fewer
     senses, whose first sense it is, before a word where it is one sense among many)."""

@@ -65,8 +65,10 @@ def is_home(library: Library, place: str) -> bool:
 def asked_places(library: Library, text: str, tokens: Iterable[str]) -> list[str]:
     """The places a question asks about (longest form, home city left out)."""
     tagged = library.tokenizer.proper_nouns(text, ("ns",))
-    found = {t for t in [*tokens, *tagged] if len(t) >= 2 and is_place(library, t, tagged)}
-    longest = [p for p in dict.fromkeys([*tokens, *tagged]) if p in found and not any(p != q and p in q for q in found)]
+    named = named_places(library, text)
+    found = {t for t in [*tokens, *tagged] if len(t) >= 2 and is_place(library, t, tagged)} | set(named)
+    candidates = dict.fromkeys([*named, *tokens, *tagged])
+    longest = [p for p in candidates if p in found and not any(p != q and p in q for q in found)]
     return [p for p in longest if not is_home(library, p)]
 
 
@@ -91,9 +93,16 @@ def passage_scope(library: Library, pid: int) -> str:
 
 
 def places_elsewhere(library: Library, places: Iterable[str], pid: int) -> list[str]:
-    """The asked places a passage is not about."""
+    """The asked places a passage is not about.  A district named beside a more precise place
+    (天桥区 in 天桥区南村街道) is covered by the passage's article listing it among its districts
+    once the precise place is in the passage."""
+    places = list(places)
     scope = passage_scope(library, pid)
-    return [p for p in places if place_base(p) not in scope and p not in scope]
+    missing = [p for p in places if place_base(p) not in scope and p not in scope]
+    if len(missing) < len(places):
+        listed = library.articles[library.passages[pid].article].districts
+        missing = [p for p in missing if place_base(p) not in listed]
+    return missing
 
 
 _FUNCTION = set("了的着在是和与及从向对把被给让为就也都又")  # no name starts with these

@@ -10,10 +10,10 @@ from typing import Literal
 from retrieval.library import Library
 from retrieval.english import translate
 from retrieval.names import asked_places, unknown_names
-from retrieval.text import cjk_ratio, fullwidth_to_ascii, strip_controls
+from retrieval.text import cjk_ratio, fullwidth_to_ascii, has_cjk, strip_controls
 from retrieval.tokenize import Tokenizer, code_parts, program_codes
 
-QuestionType = Literal["count", "when", "who", "where", "size", "define", "how", "other"]
+QuestionType = Literal["count", "rank", "when", "who", "where", "size", "define", "how", "other"]
 
 MAX_QUERY_CHARS = 200
 CODE_PART_WEIGHT = 0.6  # a quoted part (“1”, “2” …) of a programme asked about
@@ -25,6 +25,7 @@ _QTYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("when", re.compile(r"什么时候|何时|哪一?年|哪天|几月|几号|日期|when|what year|what date", re.I)),
     ("who", re.compile(r"谁|哪位|何人|姓名|名字|who", re.I)),
     ("size", re.compile(r"多大|面积|多少平方|how big|how large|\bsize\b|\barea\b", re.I)),
+    ("rank", re.compile(r"第几|排名|名次|排在|what rank|which place|ranked", re.I)),
     ("count", re.compile(r"多少|几|how many|how much|number of", re.I)),
     ("where", re.compile(r"哪里|哪儿|在哪|何处|地址|where", re.I)),
     ("define", re.compile(r"是什么|什么是|指什么|是指|含义|意思|内容|what is|what are|what's|mean", re.I)),
@@ -58,6 +59,7 @@ class Query:
     unknown_names: list[str] = field(default_factory=list)  # places/people the corpus never mentions
     places: list[str] = field(default_factory=list)  # place names asked about
     focus: str = ""  # what a 多少/几 question counts: 党员 in 有多少党员
+    counted: str = ""  # its head noun (岗位 in 多少个城乡公益性岗位): the answer's number must count it
     truncated: bool = False
     title: str = ""  # the title a 谁 question asks for: 区委书记
     semantic: str = ""  # what the question's embedding is made from: its own words (simplified), context first
@@ -98,6 +100,27 @@ def count_focus(tokenizer: Tokenizer, text: str) -> str:
         return max((t for t in after if text.find(t, match.end()) == first), key=len)
     before = [t for t in tokenizer.tokenize(text[max(0, match.start() - 8) : match.start()]) if len(t) > 1]
     return max(before[-2:], key=len) if before else ""
+
+
+_CLASSIFIERS = "个名家处座条项位户次年天万亿元块种所辆件批级倍成斤亩"
+_NOUN = ("n", "vn", "x", "j", "l")
+
+
+def counted_thing(tokenizer: Tokenizer, text: str) -> str:
+    """The head noun a 多少/几 question counts: 岗位 in 多少个城乡公益性岗位, 旅客 in 多少旅客进出,
+    钱 in 多少钱; "" when the question doesn't say (是多少)."""
+    matches = list(_COUNT_WORD.finditer(text))
+    if not matches:
+        return ""
+    match = next((m for m in reversed(matches) if m.group(0) != "几"), matches[-1])  # 这几年…有多少人: 多少
+    rest = text[match.end() :].lstrip(_CLASSIFIERS)[:12]
+    run: list[str] = []
+    for word, flag in tokenizer.tagged(rest):
+        if not (flag.startswith(_NOUN) and has_cjk(word) and word not in tokenizer.stopwords):
+            break
+        run.append(word)
+    longer = [w for w in run if len(w) > 1]
+    return (longer or run or [""])[-1]
 
 
 def understand(library: Library, question: str, extra: str = "") -> Query:
@@ -155,6 +178,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         unknown_names=unknown_names(library, unknown),
         places=places,
         focus=count_focus(tokenizer, searched) if qtype in ("count", "size") else "",
+        counted=counted_thing(tokenizer, searched) if qtype == "count" and lang == "zh" else "",
         alternatives=alternatives,
         truncated=truncated,
         semantic=" ".join([extra.strip(), text.strip()]).strip(),

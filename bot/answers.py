@@ -11,10 +11,41 @@ from bot.texts import text as ui
 from retrieval.answer import best_sentences
 from retrieval.library import Library
 from retrieval.passages import Article
+from retrieval.text import split_sentences
 from retrieval.search import Hit, SearchResult
 
 QUOTES_PER_REPLY = 3
 PASSAGES_PER_ARTICLE_PAGE = 4
+FIRST_EXCERPT = 120  # characters of passage [1] on an answer's first screen
+OTHER_EXCERPT = 70  # … of passages [2] and [3] (更多 and 原文 show whole passages)
+ELLIPSIS = "……"
+
+
+def excerpt(text: str, terms: tuple[str, ...], limit: int, skip: tuple[str, ...] = ()) -> str:
+    """Verbatim sentences of ``text``, about ``limit`` characters from the first that holds a term;
+    a sentence holding a piece of ``skip`` (the direct answer, shown above) is left out; "……"
+    marks every gap.  "" when the text is short enough to show whole."""
+    sentences = split_sentences(text)
+    if len(text) <= limit and not any(p in text for p in skip if p):
+        return ""
+    kept = [i for i, s in enumerate(sentences) if not any(p and p in s for p in skip)]
+    if not kept:
+        return ELLIPSIS
+    start = next((i for i in kept if any(t in sentences[i] for t in terms)), kept[0])
+    chosen: list[int] = []
+    for i in (i for i in kept if i >= start):
+        if chosen and sum(len(sentences[j]) for j in chosen) + len(sentences[i]) > limit:
+            break
+        chosen.append(i)
+    out = ELLIPSIS if chosen[0] > 0 else ""
+    for previous, i in zip([None, *chosen], chosen):
+        if previous is not None and i != previous + 1:
+            out += ELLIPSIS
+        piece = sentences[i]
+        out += piece if len(piece) <= limit else piece[:limit].rstrip("，；：,;: ") + ELLIPSIS
+    if chosen[-1] < len(sentences) - 1 and not out.endswith(ELLIPSIS):
+        out += ELLIPSIS
+    return out
 
 
 def source_of(article: Article, section: str) -> Source:
@@ -50,6 +81,10 @@ def compose_answer(library: Library, result: SearchResult, question: str, lang: 
     # the direct answer comes from the passage found; the context shown before it only explains it
     direct = best_sentences(best.passage.text, result.query.weights, result.query.qtype, focus=result.query.focus)
     found = [quote_of(library, h) for h in hits]
+    first_screen = [
+        replace(q, shown=excerpt(q.text, q.terms, FIRST_EXCERPT if i == 0 else OTHER_EXCERPT, direct if i == 0 else ()))
+        for i, q in enumerate(found[:QUOTES_PER_REPLY])
+    ]
     has_more = len(found) > QUOTES_PER_REPLY
     intro = ui("answer_intro", lang)
     if result.query.truncated:
@@ -62,7 +97,7 @@ def compose_answer(library: Library, result: SearchResult, question: str, lang: 
         query=result.query.text,
         intro=intro,
         direct=direct,
-        quotes=found[:QUOTES_PER_REPLY],
+        quotes=first_screen,
         footer=ui("more_footer" if has_more else "article_hint", lang),
         terms=best.terms,
         has_more=has_more,

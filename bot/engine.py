@@ -108,6 +108,10 @@ class Engine:
         if HELP.match(command):
             return Reply(ReplyKind.HELP, lang, msg.text, intro=ui("help", lang), suggestions=self.examples(lang))
         state = self.conversations.get(msg.channel, msg.chat_id)
+        if (MORE.match(command) or ARTICLE.match(command)) and state.lang in ("zh", "en"):
+            lang = state.lang  # type: ignore[assignment]  # 更多 tapped by an English reader: English UI
+        else:
+            state.lang = lang
         if MORE.match(command):
             if state.mode == "article" and state.article:
                 return compose_article_page(self.library, state, msg.text, lang, state.article_page + 1)

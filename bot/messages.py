@@ -44,12 +44,21 @@ class Source:
     source: str = ""  # publication, when known
 
     def label(self) -> str:
-        parts = [f"《{self.title}》"]
+        """《title》 · year · section, long titles and sections shortened for a phone."""
+        parts = [f"《{_short(self.title, TITLE_CHARS)}》"]
         if self.year:
             parts.append(self.year)
         if self.section:
-            parts.append(self.section)
+            parts.append(_short(self.section, SECTION_CHARS))
         return " · ".join(parts)
+
+
+TITLE_CHARS = 22
+SECTION_CHARS = 14
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,11 @@ class Quote:
     paragraph: int  # position of the passage inside its article (0-based)
     score: float = 0.0
     terms: tuple[str, ...] = ()  # query terms to highlight (the channel renders them)
+    shown: str = ""  # what a first screen shows: verbatim excerpts joined by "……"; "" = the whole text
+
+    @property
+    def display(self) -> str:
+        return self.shown or self.text
 
 
 @dataclass

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.messages import Reply
 
 
 def _mark(text: str, terms: tuple[str, ...], mark: Callable[[str], str]) -> str:
-    for term in sorted(set(terms), key=len, reverse=True):
-        if term:
-            text = text.replace(term, mark(term))
-    return text
+    """Each occurrence of a term marked once, the longest term first (红色物业, not 红色 inside it)."""
+    words = sorted({t for t in terms if t and t.strip()}, key=len, reverse=True)
+    if not words:
+        return text
+    return re.sub("|".join(re.escape(w) for w in words), lambda m: mark(m.group(0)), text)
 
 
 def render_plain(reply: Reply, mark: Callable[[str], str] | None = None) -> str:
@@ -24,7 +26,7 @@ def render_plain(reply: Reply, mark: Callable[[str], str] | None = None) -> str:
         lines.append("「" + paint("".join(reply.direct), reply.terms) + "」")
     for number, quote in enumerate(reply.quotes, 1):
         lines.append("")
-        lines.append(f"[{number}] " + paint(quote.text, quote.terms))
+        lines.append(f"[{number}] " + paint(quote.display, quote.terms))
         lines.append(f"    —— {quote.source.label()}")
     for suggestion in reply.suggestions:
         lines.append(f"  · {suggestion}")

@@ -8,6 +8,7 @@ verbatim slice of the passage.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from retrieval.query import QuestionType
 from retrieval.text import split_sentences
@@ -28,7 +29,8 @@ ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 LONG_SENTENCE = 120  # characters: longer than this, the direct answer is narrowed to clauses
 LONG_DEFINITION = 200  # a definition is cut less readily: its parts are the answer
-SHORT_SENTENCE = 80  # a neighbour sentence joins the direct answer only when this short
+SHORT_SENTENCE = 60  # a neighbour sentence joins the direct answer only when this short
+JOIN_UNDER = 40  # … and the answering sentence shorter than this
 DIRECT_CHARS = 90  # at most this many characters of clauses
 TYPE_BONUS = 1.0  # boost of a passage whose one sentence holds the answer type and all the terms
 
@@ -77,6 +79,18 @@ def _sentence_score(sentence: str, weights: dict[str, float], qtype: QuestionTyp
     return score
 
 
+LEAD_IN = re.compile(r"为例|如下|以下几|好办法|答案|答卷|[:：]$")  # says an answer follows, isn't one
+MIN_NEW = 12  # Chinese characters a direct answer must add to the question's own words
+
+
+def is_lead_in(sentence: str, terms: Iterable[str]) -> bool:
+    """A sentence that only announces the answer: 以“红色物业”建设为例。 / 南村街道想了一个好办法。"""
+    rest = sentence
+    for term in sorted((t for t in terms if not t.startswith("q:")), key=len, reverse=True):
+        rest = rest.replace(term, "")
+    return sum(1 for c in rest if "\u4e00" <= c <= "\u9fff") < MIN_NEW or bool(LEAD_IN.search(sentence))
+
+
 def best_sentences(
     text: str, weights: dict[str, float], qtype: QuestionType, limit: int = 2, focus: str = ""
 ) -> tuple[str, ...]:
@@ -86,12 +100,14 @@ def best_sentences(
     if not sentences:
         return ()
     scores = [_sentence_score(s, weights, qtype, focus) for s in sentences]
-    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    # a lead-in is the answer only when nothing else matches
+    ranked = [scores[i] * (0.25 if is_lead_in(s, weights) else 1.0) for i, s in enumerate(sentences)]
+    best = max(range(len(sentences)), key=lambda i: (ranked[i], -i))
     if len(sentences[best]) > (LONG_DEFINITION if qtype == "define" else LONG_SENTENCE):
         return (best_clauses(sentences[best], weights, qtype, focus),)
     chosen = [best]
     # a short sentence rarely stands alone: take its neighbour that also matches
-    if limit > 1 and len(sentences[best]) < 60:
+    if limit > 1 and len(sentences[best]) < JOIN_UNDER:
         after = best + 1
         if after < len(sentences) and scores[after] > 0 and len(sentences[after]) <= SHORT_SENTENCE:
             chosen.append(after)

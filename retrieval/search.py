@@ -18,6 +18,7 @@ from retrieval.library import Library
 from retrieval.passages import MAX_CHARS, Passage
 from retrieval.query import Query
 from retrieval.retriever import signals_of
+from retrieval.tokenize import code_parts
 
 RELATIVE_FLOOR = 0.3  # a hit scoring under this share of the best one is not worth showing
 CANDIDATES = 3  # how many of the best passages may be the answer when the first doesn't fit
@@ -48,9 +49,12 @@ class SearchResult:
 
 
 def display_terms(query: Query, text: str) -> tuple[str, ...]:
-    """The query's terms as they appear in ``text``, longest first, for highlighting."""
-    found = [t for t in query.weights if not t.startswith("q:") and len(t) >= 2 and t in text]
-    found += [t for t in query.weights if t.startswith("q:") and f"“{t[2:]}”" in text]
+    """The question's own terms (and the words that stand for them) as they appear in ``text``,
+    longest first, for highlighting; an earlier turn's topic is searched with, not marked."""
+    own = [*query.tokens, *(a for t in query.tokens for a in query.alternatives.get(t, ()))]
+    own += [f"q:{p}" for code in query.codes for p in code_parts(code)]
+    found = [t for t in dict.fromkeys(own) if not t.startswith("q:") and len(t) >= 2 and t in text]
+    found += [t for t in dict.fromkeys(own) if t.startswith("q:") and f"“{t[2:]}”" in text]
     terms = [f"“{t[2:]}”" if t.startswith("q:") else t for t in found]
     return tuple(sorted(dict.fromkeys(terms), key=len, reverse=True))
 

@@ -50,8 +50,8 @@ def source_line(quote: Quote) -> str:
 
 
 def quote_block(quote: Quote, terms: Iterable[str]) -> str:
-    body = highlight(quote.text, (*quote.terms, *terms))
-    tag = "blockquote expandable" if len(quote.text) > EXPANDABLE_OVER else "blockquote"
+    body = highlight(quote.display, (*quote.terms, *terms))
+    tag = "blockquote expandable" if len(quote.display) > EXPANDABLE_OVER else "blockquote"
     return f"<{tag}>{body}</blockquote>\n{source_line(quote)}"
 
 

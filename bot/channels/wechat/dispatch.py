@@ -171,7 +171,10 @@ class Dispatcher:
             self._log_served(msg, pending, shown, started)
             return shown
         self.outbox.drop(user)
-        return await self._deliver(user, asyncio.ensure_future(asyncio.to_thread(self.engine.handle, msg)), text)
+        # a plain future, not a task: a stop (which cancels every task) does not cancel an answer still
+        # waiting for a worker thread, so it is computed and logged before the store closes
+        answer = asyncio.get_running_loop().run_in_executor(None, self.engine.handle, msg)
+        return await self._deliver(user, answer, text)
 
     def _log_served(self, msg: Incoming, fut: asyncio.Future[Reply], shown: str, started: float) -> None:
         ready = fut.done() and not fut.cancelled() and fut.exception() is None

@@ -93,7 +93,7 @@ def source_line(quote: Quote) -> str:
 
 
 def quote_part(quote: Quote, cut_order: int = 1) -> Part:
-    return Part(quote.text.strip(), cut_order, prefix="「", suffix="」\n" + source_line(quote))
+    return Part(quote.display.strip(), cut_order, prefix="「", suffix="」\n" + source_line(quote))
 
 
 def suggestion_parts(reply: Reply) -> list[Part]:
@@ -150,7 +150,8 @@ def _paged(reply: Reply, limit: int) -> Page:
 def _rest(reply: Reply, quotes: list[Quote], kind: ReplyKind, intro: str) -> Reply | None:
     if not quotes:
         return None
-    return replace(reply, kind=kind, intro=intro, direct=(), quotes=list(quotes), suggestions=[])
+    whole = [replace(q, shown="") for q in quotes]  # a later page shows whole passages
+    return replace(reply, kind=kind, intro=intro, direct=(), quotes=whole, suggestions=[])
 
 
 def _other(reply: Reply, limit: int) -> Page:

@@ -108,6 +108,19 @@ def english_lexicon(library: Library) -> dict[str, tuple[str, ...]]:
     return found  # type: ignore[no-any-return]
 
 
+def pivot_synonyms(library: Library, word: str, limit: int = 3) -> tuple[str, ...]:
+    """Words the articles use for a Chinese word they don't, through CC-CEDICT's English:
+    穷苦 → "poverty-stricken; poor" → 贫困; 撑腰 → "to support" → 支持."""
+    lexicon = english_lexicon(library)
+    votes: dict[str, int] = {}
+    for definition in cedict_definitions().get(word, "").split("/"):
+        for gloss in _glosses(definition):
+            for candidate in lexicon.get(gloss, ()):
+                if candidate != word and library.knows(candidate) and len(candidate) > 1:
+                    votes[candidate] = votes.get(candidate, 0) + 1
+    return tuple(sorted(votes, key=lambda w: -votes[w])[:limit])
+
+
 def _forms(phrase: str) -> list[str]:
     """The phrase and its last word's base forms: plural, -ed, -ing undone."""
     *head, last = phrase.split(" ")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from retrieval.library import Library
-from retrieval.english import translate
+from retrieval.english import pivot_synonyms, translate
 from retrieval.names import asked_places, unknown_names
 from retrieval.text import cjk_ratio, fullwidth_to_ascii, has_cjk, strip_controls
 from retrieval.tokenize import Tokenizer, code_parts, program_codes
@@ -19,6 +19,7 @@ MAX_QUERY_CHARS = 200
 CODE_PART_WEIGHT = 0.6  # a quoted part (“1”, “2” …) of a programme asked about
 SYNONYM_WEIGHT = 0.7
 PIECE_WEIGHT = 0.5  # a known piece of a word the corpus never uses
+PIVOT_WEIGHT = 0.5  # a word the corpus uses for one it doesn't, by the dictionary
 SINGLE_CHAR_WEIGHT = 0.5  # lone characters (找, 想, 里) say little on their own
 
 _QTYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
@@ -56,6 +57,7 @@ class Query:
     codes: list[str] = field(default_factory=list)  # programme codes named in the question
     unknown: list[str] = field(default_factory=list)  # content tokens the corpus never uses
     alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)  # token → words that also count
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)  # unknown token → its pieces, its dictionary synonyms
     unknown_names: list[str] = field(default_factory=list)  # places/people the corpus never mentions
     places: list[str] = field(default_factory=list)  # place names asked about
     focus: str = ""  # what a 多少/几 question counts: 党员 in 有多少党员
@@ -161,11 +163,13 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
             weights.setdefault(f"q:{part}", CODE_PART_WEIGHT)
     unknown = [t for t in dict.fromkeys(tokens) if not library.knows(t)]
     places = asked_places(library, searched, tokens)
-    for token in unknown:  # a word the articles never use: fall back on its known pieces
-        for piece in tokenizer.pieces(token):
-            if library.knows(piece) and piece not in tokenizer.stopwords:
-                weights.setdefault(piece, PIECE_WEIGHT)
-                alternatives[token] += (piece,)
+    related: dict[str, tuple[str, ...]] = {}
+    for token in unknown:  # a word the articles never use: its known pieces, the dictionary's synonyms
+        pieces = tuple(p for p in tokenizer.pieces(token) if library.knows(p) and p not in tokenizer.stopwords)
+        synonyms = pivot_synonyms(library, token) if lang == "zh" and len(token) > 1 else ()
+        for word, weight in [*((p, PIECE_WEIGHT) for p in pieces), *((w, PIVOT_WEIGHT) for w in synonyms)]:
+            weights.setdefault(word, weight)
+        related[token] = pieces + synonyms
     return Query(
         original=question,
         text=" ".join([searched.strip(), extra.strip()]).strip(),
@@ -180,6 +184,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         focus=count_focus(tokenizer, searched) if qtype in ("count", "size") else "",
         counted=counted_thing(tokenizer, searched) if qtype == "count" and lang == "zh" else "",
         alternatives=alternatives,
+        related=related,
         truncated=truncated,
         semantic=" ".join([extra.strip(), text.strip()]).strip(),
         title=asked_title(searched) if qtype == "who" else "",

@@ -65,7 +65,8 @@ def token_weight(library: Library, query: Query, token: str) -> float:
     if index.knows(token):
         weight = index.idf_of(token)
     else:
-        known = [index.idf_of(t) for t in query.alternatives.get(token, ()) if index.knows(t)]
+        variants = (*query.alternatives.get(token, ()), *query.related.get(token, ()))
+        known = [index.idf_of(t) for t in variants if index.knows(t)]
         weight = max(known) if known else (index.max_idf)
     weight = max(weight, 0.1)
     return weight * (0.3 if len(token) == 1 else 1.0)
@@ -83,8 +84,10 @@ def coverage(library: Library, query: Query, doc: int) -> float:
         if token in tokens:
             matched += weight
         elif any(t in tokens for t in query.alternatives.get(token, ())):
-            # a synonym counts fully; a lone character of an unknown word only half
-            matched += weight if any(len(t) > 1 and t in tokens for t in query.alternatives[token]) else weight / 2
+            matched += weight  # a synonym counts fully
+        elif any(t in tokens for t in query.related.get(token, ())):
+            # a word inside the unknown one or its dictionary synonym counts fully, a lone character half
+            matched += weight if any(len(t) > 1 and t in tokens for t in query.related[token]) else weight / 2
     return matched / total if total else 0.0
 
 

@@ -14,7 +14,7 @@ from retrieval.loader import read_lines
 
 ENGLISH_STOPWORDS = frozenset(
     """a an the is are was were be been being am do does did doing have has had of in on at to for from by with
-    about as into over under what which who whom whose where why how this that these those it its it's they them
+    about as into over under what which who whom whose where when why how this that these those it its it's they them
     their there here i me my we our you your he she his her tell please can could would should will shall may might
     must any some much many more most very also and or but if then than so such not no yes does mean means called
     name named give show describe explain know like get got one ones kind sort s""".split()

@@ -152,8 +152,8 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
 def _fitting_first(library: Library, query: Query, hits: list[Hit]) -> str:
     """Put the first of the top CANDIDATES hits that can be the answer first; else say why none can."""
     reasons = [misfit(library, query, hit.passage.pid) for hit in hits[:CANDIDATES]]
-    if all(reasons):
-        return reasons[0]
+    if all(reasons):  # the most telling reason: a passage in the right place without the answer
+        return next((r for r in reasons if not r.startswith("wrong place")), reasons[0])
     first = reasons.index("")
     hits.insert(0, hits.pop(first))
     return ""

@@ -146,7 +146,7 @@ class ExplodingEngine:
             raise RuntimeError("kaboom")
         if msg.text == "long":
             real = self._engine.handle(replace(msg, text=self._engine.examples()[0]))
-            quotes = [replace(q, text=f"{i}: <x&y> {q.text}") for i in range(LONG_QUOTES) for q in real.quotes[:1]]
+            quotes = [replace(q, text=f"{i}: <x&y> {q.text}", shown="") for i in range(LONG_QUOTES) for q in real.quotes[:1]]
             return replace(real, quotes=quotes)
         return self._engine.handle(msg)
 

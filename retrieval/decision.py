@@ -5,7 +5,8 @@ Checks, in order — the first that fails names the reason the admin sees:
 1. *unknown term*: a programme number or a foreign word the articles never use (7799工程, GDP);
 2. *unknown name*: a place or person the articles never mention (青岛市, 米其林) — a proper name
    by CC-CEDICT; an ordinary word the articles don't use (入党, 一把手) is no reason;
-3. *wrong place*: the best passage is not about the place asked (天桥区 asked, 槐荫 found);
+3. *wrong place* / *wrong time*: no passage found is about the place or the year asked (天桥区
+   asked, only 槐荫 found; 2023 asked, a 2021 report found) — passages about it come first;
 4. *no answer of the asked type*: a 谁/多少/何时 question whose passage holds no name with the asked
    title for the asked place, no number, no date.  Checks 3 and 4 look at
    the first few passages found: the first that fits becomes the answer;
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from retrieval.answer import has_typed_answer
 from retrieval.english import cedict_definitions
 from retrieval.library import Library
-from retrieval.names import place_base, places_elsewhere
+from retrieval.names import passage_scope, place_base, places_elsewhere
 from retrieval.query import Query
 
 MIN_COVERAGE = 0.5  # BM25 alone: share of the question's weight the best passage must match
@@ -94,11 +95,22 @@ def counted_kind(library: Library, counted: str) -> str:
     return "?"
 
 
-def misfit(library: Library, query: Query, pid: int) -> str:
-    """Why passage ``pid`` can't be the answer — about another place, no answer of the asked type — or ""."""
+def out_of_scope(library: Library, query: Query, pid: int) -> str:
+    """Why passage ``pid`` is not about what was asked — another place, another year — or ""."""
     elsewhere = places_elsewhere(library, query.places, pid)
     if elsewhere:
         return f"wrong place: {', '.join(elsewhere)}"
+    if query.years:
+        article = library.articles[library.passages[pid].article]
+        scope = passage_scope(library, pid) + article.year
+        if not any(year in scope for year in query.years):
+            return f"wrong time: {', '.join(query.years)}"
+    return ""
+
+
+def misfit(library: Library, query: Query, pid: int) -> str:
+    """Why passage ``pid`` holds no answer of the asked type (a name with the title, a number
+    counting the asked thing, a date, a rank), or ""."""
     passage = library.passages[pid]
     before = library.neighbour(passage, -1)
     text = before.text + passage.text if before is not None and before.section == passage.section else passage.text

@@ -105,6 +105,7 @@ def places_elsewhere(library: Library, places: Iterable[str], pid: int) -> list[
     return missing
 
 
+_SUFFIX_CHARS = re.compile(r"[区市县省镇乡]|街道")
 _FUNCTION = set("了的着在是和与及从向对把被给让为就也都又")  # no name starts with these
 _PLACE_END = re.compile(r"村|社区|街道|小区|镇|片区|街")
 
@@ -119,7 +120,13 @@ def named_places(library: Library, text: str) -> list[str]:
             start = end.start() - size
             name = text[max(start, 0) : end.end()]
             stem = text[start : end.start()]
-            if start in starts and stem[0] not in _FUNCTION and library.tokenizer.is_name(stem) and _in_corpus(library, name):
+            if (
+                start in starts
+                and stem[0] not in _FUNCTION
+                and not _SUFFIX_CHARS.search(stem)  # 天桥区南村 is two places
+                and library.tokenizer.is_name(stem)
+                and _in_corpus(library, name)
+            ):
                 found.append((start, name))
                 break
     return [name for _, name in sorted(found) if not any(name != other and name in other for _, other in found)]

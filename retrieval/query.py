@@ -64,6 +64,7 @@ class Query:
     counted: str = ""  # its head noun (岗位 in 多少个城乡公益性岗位): the answer's number must count it
     truncated: bool = False
     title: str = ""  # the title a 谁 question asks for: 区委书记
+    years: list[str] = field(default_factory=list)  # years asked about: 2023
     semantic: str = ""  # what the question's embedding is made from: its own words (simplified), context first
 
     @property
@@ -188,4 +189,5 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         truncated=truncated,
         semantic=" ".join([extra.strip(), text.strip()]).strip(),
         title=asked_title(searched) if qtype == "who" else "",
+        years=list(dict.fromkeys(re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", searched))),
     )

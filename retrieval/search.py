@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from retrieval.answer import TYPE_BONUS, answer_type_strength
-from retrieval.decision import Evidence, misfit, unanswerable, weak
+from retrieval.decision import Evidence, misfit, out_of_scope, unanswerable, weak
 from retrieval.library import Library
 from retrieval.passages import MAX_CHARS, Passage
 from retrieval.query import Query
@@ -143,20 +143,30 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     best = result.hits[0].passage.pid
     result.evidence = first if best == top[0] else _evidence(signals, best, covered.get(best, 0.0))
     result.coverage = result.evidence.coverage
-    # how well the question matches the articles is the best passage's match, whichever answers it
-    result.reason = result.reason or weak(max(first, result.evidence, key=lambda e: e.confidence), query.lang)
+    # how well the question matches the articles is the best passage's match — the first found,
+    # unless that one was about another place or year
+    judged = result.evidence if out_of_scope(library, query, top[0]) else max(first, result.evidence, key=_confidence)
+    result.reason = result.reason or weak(judged, query.lang)
     result.answerable = not result.reason
     return result
 
 
 def _fitting_first(library: Library, query: Query, hits: list[Hit]) -> str:
-    """Put the first of the top CANDIDATES hits that can be the answer first; else say why none can."""
-    reasons = [misfit(library, query, hit.passage.pid) for hit in hits[:CANDIDATES]]
-    if all(reasons):  # the most telling reason: a passage in the right place without the answer
-        return next((r for r in reasons if not r.startswith("wrong place")), reasons[0])
-    first = reasons.index("")
-    hits.insert(0, hits.pop(first))
+    """Passages about the asked place and year first; of those, the first of the top CANDIDATES
+    that holds an answer of the asked type first of all.  Else why none can answer."""
+    scope = [out_of_scope(library, query, hit.passage.pid) for hit in hits]
+    if all(scope):
+        return scope[0]
+    hits[:] = [h for h, why in zip(hits, scope) if not why] + [h for h, why in zip(hits, scope) if why]
+    reasons = [misfit(library, query, hit.passage.pid) for hit in hits[: min(CANDIDATES, scope.count(""))]]
+    if all(reasons):
+        return reasons[0]
+    hits.insert(0, hits.pop(reasons.index("")))
     return ""
+
+
+def _confidence(evidence: Evidence) -> float:
+    return evidence.confidence
 
 
 def _rank(scores: np.ndarray, i: int) -> int:

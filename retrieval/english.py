@@ -25,6 +25,11 @@ MAX_PHRASE = 3  # words in the longest English phrase looked up
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the |sb's |one's )")
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTH_NAME = re.compile(
+    r"\b(January|February|March|April|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\b"
+)
 _WH = frozenset({"how", "what", "when", "where", "who", "which", "why"})
 _MONTH = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|December"
                     r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
@@ -81,9 +86,9 @@ def cedict_definitions() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def cedict_glosses() -> dict[str, tuple[str, ...]]:
-    """English gloss → simplified Chinese words, the most specific first (a word with fewer
-    senses, whose first sense it is, before a word where it is one sense among many)."""
+def cedict_glosses() -> dict[str, tuple[tuple[int, str], ...]]:
+    """English gloss → (sense position, simplified Chinese word), the most specific first (a word
+    whose first sense it is, with fewer senses, before one where it is a sense among many)."""
     ranked: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for line in cedict_lines():
         match = _ENTRY.match(line)
@@ -93,17 +98,26 @@ def cedict_glosses() -> dict[str, tuple[str, ...]]:
         for position, definition in enumerate(definitions):
             for gloss in _glosses(definition):
                 ranked[gloss].append((position, len(definitions), simplified))
-    return {gloss: tuple(dict.fromkeys(w for *_, w in sorted(words))) for gloss, words in ranked.items()}
+    out: dict[str, tuple[tuple[int, str], ...]] = {}
+    for gloss, words in ranked.items():
+        seen: dict[str, int] = {}
+        for position, _, word in sorted(words):
+            seen.setdefault(word, position)
+        out[gloss] = tuple((position, word) for word, position in seen.items())
+    return out
 
 
 def english_lexicon(library: Library) -> dict[str, tuple[str, ...]]:
-    """English gloss → up to PER_GLOSS Chinese words the library uses, else the dictionary's first
-    word (the articles never use it: "mayor" → 市长 tells the question asks what they don't say)."""
+    """English gloss → up to PER_GLOSS Chinese words the library uses, primary senses first and among
+    those the words it uses most; else the dictionary's first word (the articles never use it:
+    "mayor" → 市长 tells the question asks what they don't say)."""
     found = library.memo.get("english")
     if found is None:
         found = {}
-        for gloss, words in cedict_glosses().items():
-            found[gloss] = tuple(w for w in words if library.knows(w))[:PER_GLOSS] or words[:1]
+        df = library.index.df_of
+        for gloss, ranked in cedict_glosses().items():
+            known = sorted(((p, w) for p, w in ranked if library.knows(w)), key=lambda pw: (pw[0], -df(pw[1])))
+            found[gloss] = tuple(w for _, w in known[:PER_GLOSS]) or (ranked[0][1],)
         library.memo["english"] = found
     return found  # type: ignore[no-any-return]
 
@@ -174,6 +188,7 @@ def _lookup(lexicon: dict[str, tuple[str, ...]], phrase: str) -> tuple[str, ...]
 def translate(library: Library, text: str) -> tuple[str, dict[str, tuple[str, ...]]]:
     """An English question as Chinese search text, and for each chosen Chinese word the other
     words of the same English unit (they count as the same term)."""
+    text = _MONTH_NAME.sub(lambda m: f" {_MONTHS.index(m.group(1).lower()[:3]) + 1}月 ", text)  # February → 2月
     text = translate_names(library, library.lexicon.translate_english(text))
     lexicon = english_lexicon(library)
     parts: list[str] = []

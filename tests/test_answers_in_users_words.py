@@ -85,6 +85,7 @@ def test_english_follow_up(engine):
         ("7799工程是什么？", "unknown term"),
         ("槐蔭區有哪幾條地鐵線經過濟南西站？", "no answer of the asked type"),
         ("明天济南会下雨吗？", "weak match"),
+        ("章丘的“暖新之家”开在哪条街上？", "no answer of the asked type"),
     ],
 )
 def test_wrong_entity_questions_are_declined_with_a_reason(make_engine, question, reason):
@@ -115,6 +116,7 @@ def test_it_resolves_to_the_previous_answer(engine):
     ask(engine, "暖新之家有多大？", chat="f2")
     reply = ask(engine, "它在哪里？", chat="f2")
     assert reply.answered and "暖新之家" in reply.query
+    assert "纬五路17号" in reply.quotes[0].text  # 哪里 wants an address: the passage that has one
 
 
 def test_what_about_another_place(engine):

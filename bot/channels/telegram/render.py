@@ -50,6 +50,8 @@ def source_line(quote: Quote) -> str:
 
 
 def quote_block(quote: Quote, terms: Iterable[str]) -> str:
+    if quote.only_source:  # the direct answer above is the whole passage
+        return source_line(quote)
     body = highlight(quote.display, (*quote.terms, *terms))
     tag = "blockquote expandable" if len(quote.display) > EXPANDABLE_OVER else "blockquote"
     return f"<{tag}>{body}</blockquote>\n{source_line(quote)}"

@@ -93,6 +93,8 @@ def source_line(quote: Quote) -> str:
 
 
 def quote_part(quote: Quote, cut_order: int = 1) -> Part:
+    if quote.only_source:  # the direct answer above is the whole passage
+        return Part(source_line(quote), cut_order)
     return Part(quote.display.strip(), cut_order, prefix="「", suffix="」\n" + source_line(quote))
 
 

@@ -7,9 +7,10 @@ Checks, in order — the first that fails names the reason the admin sees:
    by CC-CEDICT; an ordinary word the articles don't use (入党, 一把手) is no reason;
 3. *wrong place* / *wrong time*: no passage found is about the place or the year asked (天桥区
    asked, only 槐荫 found; 2023 asked, a 2021 report found) — passages about it come first;
-4. *no answer of the asked type*: a 谁/多少/何时 question whose passage holds no name with the asked
-   title for the asked place, no number, no date.  Checks 3 and 4 look at
-   the first few passages found: the first that fits becomes the answer;
+4. *no answer of the asked type*: a 谁/多少/第几/何时/哪里 question whose passage holds no name with
+   the asked title (for the asked place), no number counting the asked thing, no rank, no date, no
+   address.  Checks 3 and 4 look at the passages found, in the asked place first: of the first
+   three there, the first that fits becomes the answer;
 5. *weak match*: the lexical coverage and the semantic similarity of the best passage, with a
    bonus when BM25 and the embeddings agree on it, fall short of a threshold calibrated on the
    dev sets (README: precision/recall table).

@@ -91,7 +91,8 @@ def eval_command(questions: Path, conversations: Path, as_json: bool) -> None:
     from bot.engine import Engine
     from bot.evaluation import evaluate
 
-    engine = Engine.from_corpus(Settings().corpus_dir)
+    settings = Settings()
+    engine = Engine.from_corpus(settings.corpus_dir, model=settings.embedding_model, data_dir=settings.data_dir)
     report = evaluate(engine, questions, conversations)
     if as_json:
         right, total = report.none_accuracy()

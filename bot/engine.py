@@ -21,11 +21,13 @@ from bot.semantic import ProgressLine, make_embedder
 from bot.texts import text as ui
 from retrieval.embedding import DEFAULT_MODEL
 from retrieval.english import cedict
-from retrieval.library import Library, build_library
+from retrieval.library import Library, build_library, with_vectors
+from retrieval.vectors import Embedder
 from retrieval.names import main_entity, named_places
 from retrieval.loader import read_lines
 from retrieval.query import detect_lang, normalize_question, understand
 from retrieval.search import search
+from retrieval.tokenize import word_tags
 
 HELP = re.compile(r"^(/?start|/?help|帮助|菜单|你好|您好|hi|hello|hey|哈喽|嗨|在吗|\?|？)$", re.I)
 MORE = re.compile(r"^(更多|more|下一页|next|继续)$", re.I)
@@ -53,10 +55,24 @@ class Engine:
     ) -> Engine:
         """An engine over ``corpus_dir``, with semantic search by ``model`` ("none": BM25 alone);
         passage vectors are cached in ``data_dir`` (in memory without one)."""
-        # the dictionary (about a second) loads while the model and the index do
-        threading.Thread(target=cedict, name="cedict-warm-up", daemon=True).start()
-        embedder = make_embedder(model, data_dir)
-        engine = cls(build_library(Path(corpus_dir), embedder=embedder, progress=ProgressLine()), sink=sink, ttl_s=ttl_s)
+        # the model, then the tables the first question needs, load while the index is built
+        loaded: list[Embedder | None] = []
+        model_ready = threading.Event()
+
+        def load() -> None:
+            try:
+                loaded.append(make_embedder(model, data_dir))
+            finally:
+                model_ready.set()
+            cedict()
+            word_tags()
+
+        threading.Thread(target=load, name="model-loader", daemon=True).start()
+        library = build_library(Path(corpus_dir))
+        model_ready.wait()
+        if loaded and loaded[0] is not None:
+            library = with_vectors(library, loaded[0], ProgressLine())
+        engine = cls(library, sink=sink, ttl_s=ttl_s)
         threading.Thread(target=engine.warm_up, name="engine-warm-up", daemon=True).start()
         return engine
 

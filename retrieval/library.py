@@ -6,7 +6,7 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,19 @@ def semantic_text(passage: Passage) -> str:
     return f"{passage.section}\n{passage.text}" if passage.section else passage.text
 
 
+def meaning_texts(passages: list[Passage], articles: Mapping[str, Article], lexicon: Lexicon) -> list[str]:
+    """What each passage is embedded as: heading and text, in simplified Chinese."""
+    return [
+        lexicon.to_simplified(semantic_text(p)) if articles[p.article].traditional else semantic_text(p) for p in passages
+    ]
+
+
+def with_vectors(library: Library, embedder: Embedder, progress: Progress | None = None) -> Library:
+    """``library`` with the semantic side added (its passages embedded, or found in the cache)."""
+    texts = meaning_texts(library.passages, library.articles, library.lexicon)
+    return replace(library, embedder=embedder, vectors=embedder.passages(texts, progress), memo={})
+
+
 def build_library(
     corpus_dir: Path,
     *,
@@ -157,7 +170,6 @@ def build_library(
     passages = [p for a in articles.values() for p in a.passages]
     documents: list[str] = []
     headings: list[str] = []
-    meanings: list[str] = []
     for passage in passages:
         article = articles[passage.article]
         doc = passage_document(passage, article)
@@ -165,7 +177,6 @@ def build_library(
         simplify = lexicon.to_simplified if article.traditional else str
         documents.append(simplify(doc))
         headings.append(simplify(passage.section))
-        meanings.append(simplify(semantic_text(passage)))
     words = frozenset(tokenizer.added_words)
     known = cache.usable(words)
     todo = [d for d in dict.fromkeys(documents + headings) if d not in known]
@@ -178,7 +189,7 @@ def build_library(
     new_cache = TokenCache(
         words, {d: tokens_by_doc[d] for d in documents + headings}, {a.digest: a.blocks for a in articles.values()}
     )
-    vectors = embedder.passages(meanings, progress) if embedder is not None else None
+    vectors = embedder.passages(meaning_texts(passages, articles, lexicon), progress) if embedder is not None else None
     return Library(
         corpus_dir=corpus_dir,
         articles=articles,

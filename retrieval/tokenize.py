@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import jieba
 
+from retrieval.diskcache import cached
 from retrieval.text import fullwidth_to_ascii, strip_controls
 
 jieba.setLogLevel(logging.WARNING)
@@ -58,6 +61,7 @@ class Tokenizer:
         self.stopwords = frozenset(stopwords)
         self.added_words: set[str] = set()
         self._pos: Any = None  # jieba.posseg.POSTokenizer, made on first use
+        self._pos_lock = threading.Lock()
         self._tag_cache: dict[str, tuple[tuple[str, str], ...]] = {}
         for word in words:
             self.add_word(word)
@@ -108,11 +112,12 @@ class Tokenizer:
         return word in self.added_words or tag is None or tag.startswith(("ns", "nr", "nt", "nz"))
 
     def _tagger(self) -> Any:
-        """jieba's part-of-speech tagger over this dictionary, made on first use."""
+        """jieba's part-of-speech tagger over this dictionary, made on first use (once: a second
+        caller waits for the first)."""
         if self._pos is None:
-            import jieba.posseg  # 0.2 s to import and 0.3 s to load (serve warms it up)
-
-            self._pos = jieba.posseg.POSTokenizer(self._jieba)
+            with self._pos_lock:
+                if self._pos is None:
+                    self._pos = _pos_tagger(self._jieba)
         return self._pos
 
     def tagged(self, text: str) -> tuple[tuple[str, str], ...]:
@@ -165,7 +170,37 @@ class Tokenizer:
 _WORKER: Tokenizer | None = None
 
 
-def _tokenize_in_worker(text: str) -> list[str]:
-    assert _WORKER is not None
-    # interned here too: pickling a chunk then sends each distinct token once
-    return [sys.intern(t) for t in _WORKER.tokenize(text)]
+_TAGS: dict[str, dict[str, str]] = {}  # jieba's dictionary file → its word → tag table
+_TAGS_LOCK = threading.Lock()
+
+
+def word_tags(dictionary: str | None = None) -> dict[str, str]:
+    """The word → part-of-speech table of jieba's dictionary (its default one unless named): a
+    second to parse, a tenth of that from the disk cache; once per process (may run in a thread
+    before any Tokenizer exists)."""
+    import jieba.posseg  # 0.2 s to import
+
+    path = Path(dictionary or jieba.get_dict_file().name)
+    with _TAGS_LOCK:
+        if str(path) not in _TAGS:
+            def parse() -> dict[str, str]:
+                table = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+                with path.open("rb") as handle:
+                    jieba.posseg.POSTokenizer.load_word_tag(table, handle)
+                return dict(table.word_tag_tab)
+
+            key = f"jieba-{jieba.__version__}-tags-{path.stat().st_size}.marshal"
+            _TAGS[str(path)] = cached(key, parse)
+        return _TAGS[str(path)]
+
+
+def _pos_tagger(tokenizer: jieba.Tokenizer) -> Any:
+    """jieba's POS tagger over ``tokenizer``, its tag table from :func:`word_tags`."""
+    import jieba.posseg
+
+    tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+    tagger.tokenizer = tokenizer
+    dictionary = tokenizer.get_dict_file()
+    dictionary.close()
+    tagger.word_tag_tab = dict(word_tags(dictionary.name))  # a copy: user words are added to it
+    return tagger

@@ -204,3 +204,9 @@ def _pos_tagger(tokenizer: jieba.Tokenizer) -> Any:
     dictionary.close()
     tagger.word_tag_tab = dict(word_tags(dictionary.name))  # a copy: user words are added to it
     return tagger
+
+
+def _tokenize_in_worker(text: str) -> list[str]:
+    assert _WORKER is not None
+    # interned here too: pickling a chunk then sends each distinct token once
+    return [sys.intern(t) for t in _WORKER.tokenize(text)]

@@ -49,3 +49,9 @@ def test_english_plurals_and_pinyin_names(library):
 
 def test_count_focus_is_the_counted_thing(library):
     assert understand(library, "槐荫区有多少党员？").focus == "党员"
+
+
+def test_tokenize_many_in_worker_processes_matches_one_process(library):
+    texts = [p.text for p in library.passages] * (2001 // len(library.passages) + 1)
+    tokenizer = library.tokenizer
+    assert tokenizer.tokenize_many(texts, workers=2) == [tokenizer.tokenize(t) for t in texts]

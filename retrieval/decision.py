@@ -10,7 +10,7 @@ Checks, in order — the first that fails names the reason the admin sees:
 4. *no answer of the asked type*: a 谁/多少/第几/何时/哪里 question whose passage holds no name with
    the asked title (for the asked place), no number counting the asked thing, no rank, no date, no
    address.  Checks 3 and 4 look at the passages found, in the asked place first: of the first
-   three there, the first that fits becomes the answer;
+   five there, the first that fits becomes the answer;
 5. *weak match*: the lexical coverage and the semantic similarity of the best passage, with a
    bonus when BM25 and the embeddings agree on it, fall short of a threshold calibrated on the
    dev sets (README: precision/recall table).
@@ -109,12 +109,9 @@ def out_of_scope(library: Library, query: Query, pid: int) -> str:
     return ""
 
 
-def misfit(library: Library, query: Query, pid: int) -> str:
-    """Why passage ``pid`` holds no answer of the asked type (a name with the title, a number
-    counting the asked thing, a date, a rank), or ""."""
-    passage = library.passages[pid]
-    before = library.neighbour(passage, -1)
-    text = before.text + passage.text if before is not None and before.section == passage.section else passage.text
+def misfit(library: Library, query: Query, text: str) -> str:
+    """Why ``text`` (a passage as it will be quoted) holds no answer of the asked type (a name with
+    the title, a number counting the asked thing, a rank, a date, an address), or ""."""
     places = tuple(place_base(p) for p in query.places)
     counted = counted_kind(library, query.counted)
     terms = tuple(t for t in query.tokens if t not in query.places and t not in places)

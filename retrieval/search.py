@@ -21,7 +21,7 @@ from retrieval.retriever import signals_of
 from retrieval.tokenize import code_parts
 
 RELATIVE_FLOOR = 0.3  # a hit scoring under this share of the best one is not worth showing
-CANDIDATES = 3  # how many of the best passages may be the answer when the first doesn't fit
+CANDIDATES = 5  # how many of the best passages may be the answer when the first doesn't fit
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def _fitting_first(library: Library, query: Query, hits: list[Hit]) -> str:
     if all(scope):
         return scope[0]
     hits[:] = [h for h, why in zip(hits, scope) if not why] + [h for h, why in zip(hits, scope) if why]
-    reasons = [misfit(library, query, hit.passage.pid) for hit in hits[: min(CANDIDATES, scope.count(""))]]
+    reasons = [misfit(library, query, hit.text) for hit in hits[: min(CANDIDATES, scope.count(""))]]
     if all(reasons):
         return reasons[0]
     hits.insert(0, hits.pop(reasons.index("")))

@@ -18,6 +18,7 @@ QUOTES_PER_REPLY = 3
 PASSAGES_PER_ARTICLE_PAGE = 4
 FIRST_EXCERPT = 120  # characters of passage [1] on an answer's first screen
 OTHER_EXCERPT = 70  # … of passages [2] and [3] (更多 and 原文 show whole passages)
+SCREEN = 340  # characters of direct answer and excerpts a first screen holds (sources and UI text aside)
 ELLIPSIS = "……"
 
 
@@ -81,8 +82,10 @@ def compose_answer(library: Library, result: SearchResult, question: str, lang: 
     # the direct answer comes from the passage found; the context shown before it only explains it
     direct = best_sentences(best.passage.text, result.query.weights, result.query.qtype, focus=result.query.focus)
     found = [quote_of(library, h) for h in hits]
+    # a long direct answer (a definition) leaves less room for the excerpts below it
+    room = min(1.0, max(0.5, (SCREEN - sum(map(len, direct))) / (FIRST_EXCERPT + 2 * OTHER_EXCERPT)))
     first_screen = [
-        replace(q, shown=excerpt(q.text, q.terms, FIRST_EXCERPT if i == 0 else OTHER_EXCERPT, direct if i == 0 else ()))
+        replace(q, shown=excerpt(q.text, q.terms, int(room * (FIRST_EXCERPT if i == 0 else OTHER_EXCERPT)), direct if i == 0 else ()))
         for i, q in enumerate(found[:QUOTES_PER_REPLY])
     ]
     has_more = len(found) > QUOTES_PER_REPLY

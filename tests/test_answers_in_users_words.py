@@ -149,7 +149,9 @@ def test_passage_one_does_not_repeat_the_direct_answer(engine):
             assert piece in quote.text  # excerpts are verbatim
 
 
-@pytest.mark.parametrize("question", ["槐荫区有多少党员？", "暖新之家有多大？", "红色物业是什么？", "How big is the Nuanxin home?"])
+@pytest.mark.parametrize(
+    "question", ["槐荫区有多少党员？", "暖新之家有多大？", "红色物业是什么？", "How big is the Nuanxin home?", "1226工程是什么？"]
+)
 def test_the_first_screen_is_short(engine, question):
     reply = ask(engine, question)
     assert len(render_plain(reply)) <= 560

@@ -173,3 +173,25 @@ def size_main(run: Callable[..., dict[str, Any]], doc: str | None, argv: Sequenc
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     print(json.dumps(run(args.n, n_queries=args.queries, workers=args.workers), ensure_ascii=False))
+
+
+def time_answers(engine: Any, texts: Sequence[str], chat: str = "bench") -> tuple[list[float], int]:
+    """``engine.handle`` on each text, each in a fresh chat: milliseconds each, and how many were answered."""
+    from bot.messages import Incoming
+
+    times, answered = [], 0
+    for i, text in enumerate(texts):
+        started = time.perf_counter()
+        reply = engine.handle(Incoming(text, f"{chat}{i}"))
+        times.append((time.perf_counter() - started) * 1000)
+        answered += bool(reply.answered)
+    return times, answered
+
+
+def finish(results: dict[str, Any], started: float, json_path: Path | None, markdown: Callable[[dict[str, Any]], str]) -> None:
+    """End of a bench run: closing load average and duration, the raw JSON if asked, the report."""
+    results["load_average_end"] = load_average()
+    results["total_s"] = time.perf_counter() - started
+    if json_path:
+        json_path.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(markdown(results))

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.measure import CORPUS, ROOT, maxrss_mb, percentiles
+from bench.measure import CORPUS, ROOT, maxrss_mb, percentiles, time_answers
 from bench.synth import question_texts, vary
 
 FIRST_QUESTION = "章丘的“1226”工程是什么？"
@@ -71,21 +71,11 @@ def first_answer(runs: int = 5, corpus: Path = CORPUS) -> dict[str, object]:
 def engine_latency(n: int = 205, corpus: Path = CORPUS) -> dict[str, object]:
     """Engine.handle over the dev and example questions (each in a fresh chat), after a warm-up pass."""
     from bot.engine import Engine
-    from bot.messages import Incoming
 
     engine = Engine.from_corpus(corpus)
     texts = vary(question_texts(corpus), n)
-    warm_ms = []
-    for i, text in enumerate(texts):  # warm-up: lazy loads (POS tagger …) happen here
-        started = time.perf_counter()
-        engine.handle(Incoming(text, f"warm{i}"))
-        warm_ms.append((time.perf_counter() - started) * 1000)
-    times, answered = [], 0
-    for i, text in enumerate(texts):
-        started = time.perf_counter()
-        reply = engine.handle(Incoming(text, f"bench{i}"))
-        times.append((time.perf_counter() - started) * 1000)
-        answered += bool(reply.answered)
+    warm_ms, _ = time_answers(engine, texts, "warm")  # warm-up: lazy loads (POS tagger …) happen here
+    times, answered = time_answers(engine, texts)
     return {
         "questions": len(texts),
         "distinct": len(set(texts)),

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.measure import ROOT, load_average, machine
+from bench.measure import ROOT, finish, machine
 from bench.real import first_answer
 from bench.report import markdown
 
@@ -66,11 +66,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             results["scales"].append(run_module("bench.scale", "--n", str(n), *common))
         if not args.no_reload:
             results["reloads"].append(run_module("bench.reload", "--n", str(n), *common))
-    results["load_average_end"] = load_average()
-    results["total_s"] = time.perf_counter() - started
-    if args.json:
-        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(markdown(results))
+    finish(results, started, args.json, markdown)
     return results
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.measure import CORPUS, ROOT, load_average, machine, maxrss_mb, percentiles, phase
+from bench.measure import CORPUS, ROOT, finish, load_average, machine, maxrss_mb, percentiles, phase, time_answers
 from bench.reload import PER_ARTICLE, TokenizeCounter
 from bench.synth import SEED, paragraphs_for, real_headings, real_sentences, synth_passages, write_article, write_corpus
 from retrieval.loader import read_lines
@@ -73,24 +73,18 @@ def engine_latency(model: str, data_dir: Path, questions: Sequence[str] | None =
     question embeddings timed inside it (the retriever remembers only the last 32 questions,
     so every timed handle embeds its question again)."""
     from bot.engine import Engine
-    from bot.messages import Incoming
 
     started = time.perf_counter()
     engine = Engine.from_corpus(corpus, model=model, data_dir=data_dir)
     build_s = time.perf_counter() - started
     texts = list(questions if questions is not None else dev_questions())
     embedder = engine.library.embedder
-    warm = [engine.handle(Incoming(t, f"warm{i}")) for i, t in enumerate(texts)]
-    times, answered = [], 0
+    _, warm_answered = time_answers(engine, texts, "warm")
     with EncodeProbe(embedder.encoder if embedder else None) as probe:
-        for i, text in enumerate(texts):
-            started = time.perf_counter()
-            reply = engine.handle(Incoming(text, f"bench{i}"))
-            times.append((time.perf_counter() - started) * 1000)
-            answered += bool(reply.answered)
+        times, answered = time_answers(engine, texts)
     return {
         "model": model, "encoder": embedder.name if embedder else "none", "build_s": build_s,
-        "questions": len(texts), "warm_answered": sum(bool(r.answered) for r in warm), "answered": answered,
+        "questions": len(texts), "warm_answered": warm_answered, "answered": answered,
         "passages": engine.passage_count, "handle_ms": percentiles(times),
         "query_embeddings": len(probe.query_ms), "embed_ms": percentiles(probe.query_ms),
         "process_maxrss_mb": round(maxrss_mb(), 1),
@@ -286,11 +280,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     results["cold"] = run_part("cold", "--n", str(args.n))
     parts = [run_part("encoders", "--model", m) for m in ("use-m3", "e5-small")]
     results["encoders"] = {**parts[0], "models": {k: v for part in parts for k, v in part["models"].items()}}
-    results["load_average_end"] = load_average()
-    results["total_s"] = time.perf_counter() - started
-    if args.json:
-        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(markdown(results))
+    finish(results, started, args.json, markdown)
     return results
 
 

@@ -14,7 +14,7 @@ plus the ``fused`` one) so that the decision to answer can weigh them separately
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np

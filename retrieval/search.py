@@ -44,8 +44,11 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     answerable: bool = False
     reason: str = ""
-    coverage: float = 0.0
-    evidence: Evidence | None = None
+    evidence: Evidence | None = None  # about the passage answering (or the best one, when declined)
+
+    @property
+    def coverage(self) -> float:
+        return self.evidence.coverage if self.evidence is not None else 0.0
 
 
 def display_terms(query: Query, text: str) -> tuple[str, ...]:
@@ -142,7 +145,6 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     result.reason = unanswerable(query) or _fitting_first(library, query, result.hits)
     best = result.hits[0].passage.pid
     result.evidence = first if best == top[0] else _evidence(signals, best, covered.get(best, 0.0))
-    result.coverage = result.evidence.coverage
     # how well the question matches the articles is the best passage's match — the first found,
     # unless that one was about another place or year
     judged = result.evidence if out_of_scope(library, query, top[0]) else max(first, result.evidence, key=_confidence)

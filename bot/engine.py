@@ -23,7 +23,7 @@ from retrieval.embedding import DEFAULT_MODEL
 from retrieval.english import cedict
 from retrieval.library import Library, build_library, with_vectors
 from retrieval.vectors import Embedder
-from retrieval.names import main_entity, named_places
+from retrieval.names import main_entity
 from retrieval.loader import read_lines
 from retrieval.query import detect_lang, normalize_question, understand
 from retrieval.search import search
@@ -162,7 +162,7 @@ class Engine:
         if not result.answerable:
             return compose_no_answer(result, msg.text, lang, self._suggestions(result.query.tokens, lang))
         state.question, state.entity = question, main_entity(library, result.query)
-        state.places = [*result.query.places, *named_places(library, normalize_question(question))]
+        state.places = result.query.places  # named places (姚家街道) included: asked_places finds them
         reply, state.quotes = compose_answer(library, result, msg.text, lang)
         state.topic = result.query.text[:TOPIC_CHARS]
         state.shown = len(reply.quotes)

@@ -143,5 +143,5 @@ def main_entity(library: Library, query: Query) -> str:
     terms = [t for t in query.tokens if t in library.tokenizer.added_words or t in query.codes]
     if terms:
         return max(terms, key=lambda t: (len(t), -text.find(t)))
-    places = [p for p in [*query.places, *named_places(library, text)] if p in text]
+    places = [p for p in query.places if p in text]  # named ones (三涧溪村) included
     return max(places, key=text.rfind) if places else ""

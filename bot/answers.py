@@ -104,11 +104,13 @@ def compose_answer(library: Library, result: SearchResult, question: str, lang: 
         footer=ui("more_footer" if has_more else "article_hint", lang),
         terms=best.terms,
         has_more=has_more,
+        confidence=_confidence(result),
     )
     return reply, found
 
 
-def compose_no_answer(result: SearchResult, question: str, lang: Lang, examples: list[str]) -> Reply:
+def compose_no_answer(library: Library, result: SearchResult, question: str, lang: Lang, examples: list[str]) -> Reply:
+    """A decline with suggestions; the passages the bot had go along for the admin's review, never to the user."""
     return Reply(
         ReplyKind.NO_ANSWER,
         lang,
@@ -118,7 +120,13 @@ def compose_no_answer(result: SearchResult, question: str, lang: Lang, examples:
         intro=ui("no_answer", lang),
         suggestions=examples[:3],
         reason=result.reason,
+        confidence=_confidence(result),
+        considered=[quote_of(library, h) for h in distinct_hits(result.hits)[:3]],
     )
+
+
+def _confidence(result: SearchResult) -> float:
+    return round(result.evidence.confidence, 4) if result.evidence is not None else 0.0
 
 
 def compose_more(state: ChatState, question: str, lang: Lang, examples: list[str]) -> Reply:

@@ -160,7 +160,7 @@ class Engine:
         if result is None:
             result = search(library, query)
         if not result.answerable:
-            return compose_no_answer(result, msg.text, lang, self._suggestions(result.query.tokens, lang))
+            return compose_no_answer(library, result, msg.text, lang, self._suggestions(result.query.tokens, lang))
         state.question, state.entity = question, main_entity(library, result.query)
         state.places = result.query.places  # named places (姚家街道) included: asked_places finds them
         reply, state.quotes = compose_answer(library, result, msg.text, lang)

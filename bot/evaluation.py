@@ -89,7 +89,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def evaluate(engine: Engine, questions: Path, conversations: Path | None = None) -> Report:
     report = Report()
     for row in _rows(questions):
-        reply = engine.handle(Incoming(row["question"], chat_id=f"eval-{row['id']}", channel="eval"))
+        reply = engine.handle(Incoming(row["question"], chat_id=f"eval-{row['id']}", channel="eval", source="eval"))
         rank = key_rank(reply, row.get("keys") or "") if row["kind"] != "none" else None
         report.outcomes.append(Outcome(row["id"], row["kind"], row["question"], rank, reply.answered))
     if conversations is not None and conversations.exists():
@@ -97,7 +97,7 @@ def evaluate(engine: Engine, questions: Path, conversations: Path | None = None)
             turns = [t for t in row["turns"].split("||") if t.strip()]
             reply = None
             for turn in turns:
-                reply = engine.handle(Incoming(turn, chat_id=f"eval-{row['id']}", channel="eval"))
+                reply = engine.handle(Incoming(turn, chat_id=f"eval-{row['id']}", channel="eval", source="eval"))
             assert reply is not None
             rank = key_rank(reply, row.get("keys_last_turn") or "")
             report.conversations.append(Outcome(row["id"], "conversation", " || ".join(turns), rank, reply.answered))

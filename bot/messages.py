@@ -33,6 +33,7 @@ class Incoming:
     chat_id: str
     user_id: str = ""
     channel: str = "cli"  # cli | telegram | wechat
+    source: str = "user"  # user: real traffic; ask / eval: the admin's runs, left out of stats
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ class Reply:
     exchange_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     error: str = ""
     reason: str = ""  # a decline's reason, for the admin's review ("weak match", "wrong place: 天桥" …)
+    confidence: float = 0.0  # the answer decision's score for the passage it judged
+    considered: list[Quote] = field(default_factory=list)  # a decline: the passages the bot had (for review)
 
     @property
     def best(self) -> Quote | None:

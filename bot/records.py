@@ -24,6 +24,8 @@ class PassageRef:
     article: str
     paragraph: int
     score: float
+    title: str = ""
+    text: str = ""  # the passage as quoted (or, for a decline, the passage the bot had)
 
 
 @dataclass
@@ -45,6 +47,9 @@ class Exchange:
     best_text: str = ""  # the best passage the bot had (shown in the review queue)
     time: datetime = field(default_factory=utcnow)
     reason: str = ""  # why a question was declined: "weak match", "unknown name: 青岛市", …
+    reply: str = ""  # the reply as the user read it (plain text)
+    confidence: float = 0.0  # the answer decision's score for the passage it judged
+    source: str = "user"  # user (real traffic) | ask | eval (the admin's runs, left out of stats)
 
 
 def exchange_of(
@@ -55,15 +60,19 @@ def exchange_of(
     exchange_id: str | None = None,
     kind: str | None = None,
     reply_length: int | None = None,
+    reply_text: str | None = None,
 ) -> Exchange:
     """The log record of MSG answered with REPLY (None: nothing to show from the engine yet).
 
     By default the exchange takes the reply's id, kind, query, passages, error and decline reason, and
     its length is what the reply quotes. A channel that showed something else (the next part of an
     earlier reply, a notice) passes its own EXCHANGE_ID (a fresh one by default without a reply),
-    KIND and REPLY_LENGTH.
+    KIND, REPLY_LENGTH and REPLY_TEXT (by default the reply rendered as plain text).
+    A decline's passages are the ones the bot had (for the review queue); the user saw none of them.
     """
+    from bot.render import render_plain  # records stay importable without the rendering code
     quotes = reply.quotes if reply is not None else []
+    shown = quotes or (reply.considered if reply is not None else [])  # a decline: what the bot had
     if reply_length is None:
         reply_length = 0 if reply is None else (
             len(reply.intro) + sum(len(s) for s in reply.direct) + sum(len(q.text) for q in quotes))  # fmt: skip
@@ -78,12 +87,15 @@ def exchange_of(
         query=reply.query if reply is not None else "",
         answered=reply is not None and reply.answered,
         kind=kind if kind is not None else (reply.kind.value if reply is not None else "notice"),
-        passages=[PassageRef(q.source.article, q.paragraph, round(q.score, 4)) for q in quotes],
+        passages=[PassageRef(q.source.article, q.paragraph, round(q.score, 4), q.source.title, q.text) for q in shown],
         reply_length=reply_length,
         latency_ms=round(latency_ms, 3),
         error=reply.error if reply is not None else "",
-        best_text=quotes[0].text if quotes else "",
+        best_text=shown[0].text if shown else "",
         reason=reply.reason if reply is not None else "",
+        reply=reply_text if reply_text is not None else (render_plain(reply) if reply is not None else ""),
+        confidence=reply.confidence if reply is not None else 0.0,
+        source=msg.source,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -61,6 +61,9 @@ class ExchangeRow(Base):
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # why a question was declined
+    reply: Mapped[str] = mapped_column(Text, default="", server_default="")  # as the user read it (plain text)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # the answer decision's score
+    source: Mapped[str] = mapped_column(String(16), default="user", server_default="user", index=True)  # user | ask | eval
 
 
 class FeedbackRow(Base):
@@ -97,3 +100,43 @@ class ReloadRow(Base):
     skipped: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[file, reason]]
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReviewMarkRow(Base):
+    """A review-queue question (by :func:`bot.storage.normalize.question_key`) the admin marked handled."""
+
+    __tablename__ = "review_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(512), unique=True)
+    question: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    who: Mapped[str] = mapped_column(String(128), default="")
+    time: Mapped[datetime] = mapped_column()
+
+
+class CorrectionRow(Base):
+    """The admin's "answer this question (and close paraphrases) with that passage"."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(512), index=True)  # question_key(question)
+    question: Mapped[str] = mapped_column(Text)
+    article: Mapped[str] = mapped_column(String(256))
+    paragraph: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)  # the passage when chosen: found again by text after a reload
+    who: Mapped[str] = mapped_column(String(128), default="")
+    time: Mapped[datetime] = mapped_column()
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class GenerationRow(Base):
+    """One row (id 1): the corpus generation, raised by every successful reload; every process watches it."""
+
+    __tablename__ = "corpus_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(32), default="")
+    time: Mapped[datetime] = mapped_column()

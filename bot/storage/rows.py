@@ -9,12 +9,16 @@ from bot.storage.spool import Record
 
 def to_row(record: Record) -> Base:
     if isinstance(record, Exchange):
-        passages = [{"article": p.article, "paragraph": p.paragraph, "score": p.score} for p in record.passages]
+        passages = [
+            {"article": p.article, "paragraph": p.paragraph, "score": p.score, "title": p.title, "text": p.text}
+            for p in record.passages
+        ]
         return ExchangeRow(
             exchange_id=record.exchange_id, time=record.time, channel=record.channel,
             chat_id=record.chat_id, user_id=record.user_id, message=record.message, query=record.query,
             answered=record.answered, kind=record.kind, passages=passages, best_text=record.best_text,
             reply_length=record.reply_length, latency_ms=record.latency_ms, error=record.error, reason=record.reason,
+            reply=record.reply, confidence=record.confidence, source=record.source,
         )  # fmt: skip
     if isinstance(record, Feedback):
         return FeedbackRow(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.answers import compose_answer, compose_article_page, compose_more, compose_no_answer
 from bot.conversation import ChatState, Conversations, is_follow_up, resolve
+from bot.corrections import CorrectionBook, passage_for
 from bot.messages import Incoming, Lang, Reply, ReplyKind
 from bot.records import Feedback, NullSink, ReloadReport, Sink, exchange_of
 from bot.semantic import ProgressLine, make_embedder
@@ -25,8 +26,9 @@ from retrieval.library import Library, build_library, with_vectors
 from retrieval.vectors import Embedder
 from retrieval.names import main_entity
 from retrieval.loader import read_lines
-from retrieval.query import detect_lang, normalize_question, understand
-from retrieval.search import search
+from retrieval.query import Query, detect_lang, normalize_question, understand
+from retrieval.decision import low_confidence_below
+from retrieval.search import SearchResult, corrected, search
 from retrieval.tokenize import word_tags
 
 HELP = re.compile(r"^(/?start|/?help|帮助|菜单|你好|您好|hi|hello|hey|哈喽|嗨|在吗|\?|？)$", re.I)
@@ -41,6 +43,7 @@ class Engine:
         self.library = library
         self.sink: Sink = sink or NullSink()
         self.conversations = Conversations(ttl_s)
+        self.corrections = CorrectionBook()  # the admin's corrected answers (kept in the database by Services)
         self._reload_lock = threading.Lock()
 
     @classmethod
@@ -154,11 +157,11 @@ class Engine:
             question, complete = resolve(state, question)
             result = search(library, understand(library, question, extra="" if complete else state.topic))
             if not result.answerable and own_topic and not complete:  # nothing found: the question alone
-                standalone = search(library, query)
+                standalone = self._search(library, query)
                 if standalone.answerable:
                     result, question = standalone, normalize_question(msg.text or "")
         if result is None:
-            result = search(library, query)
+            result = self._search(library, query)
         if not result.answerable:
             return compose_no_answer(library, result, msg.text, lang, self._suggestions(result.query.tokens, lang))
         state.question, state.entity = question, main_entity(library, result.query)
@@ -171,6 +174,41 @@ class Engine:
         state.mode = "answer"
         state.last_answer_exchange = reply.exchange_id
         return reply
+
+    def _search(self, library: Library, query: Query) -> SearchResult:
+        """The search, with the passage an admin chose for this question (or a close paraphrase) first."""
+        result = search(library, query)
+        correction = self.corrections.match(library, query)
+        passage = passage_for(library, correction) if correction is not None else None
+        return corrected(library, result, passage) if passage is not None else result
+
+    @property
+    def low_confidence_below(self) -> float:
+        """Answers whose decision scored below this are worth the admin's review."""
+        return low_confidence_below(semantic=self.library.embedder is not None)
+
+    def explain(self, question: str) -> dict[str, object]:
+        """What the bot would answer to QUESTION asked alone, with each ranker's score per passage and
+        the decision with its reason — for the admin's hit test: not logged, no conversation touched."""
+        library = self.library
+        query = understand(library, normalize_question(question))
+        result = self._search(library, query)
+        evidence = result.evidence
+        passages = []
+        for hit in result.hits:
+            article = library.articles[hit.passage.article]
+            signals = hit.signals
+            passages.append({
+                "article": article.article_id, "title": article.title, "paragraph": hit.passage.position,
+                "text": hit.text, "score": round(hit.score, 4), "bm25": round(signals.get("bm25", 0.0), 4),
+                "semantic": round(signals["dense"], 4) if "dense" in signals else None,
+                "fused": round(signals.get("fused", hit.score), 4), "corrected": bool(signals.get("corrected")),
+            })  # fmt: skip
+        return {
+            "question": question, "query": query.text, "answered": result.answerable, "reason": result.reason,
+            "confidence": round(evidence.confidence, 4) if evidence is not None else 0.0,
+            "passages": passages,
+        }  # fmt: skip
 
     def _log(self, msg: Incoming, reply: Reply, latency_ms: float) -> None:
         exchange = exchange_of(msg, reply, latency_ms)

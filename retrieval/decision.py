@@ -120,6 +120,14 @@ def misfit(library: Library, query: Query, text: str) -> str:
     return ""
 
 
+LOW_CONFIDENCE_MARGIN = 0.15  # an answer this close above the threshold is worth the admin's review
+
+
+def low_confidence_below(semantic: bool) -> float:
+    """The confidence under which an answer counts as low-confidence (the review queue lists those)."""
+    return (max(CONFIDENCE.values()) if semantic else MIN_COVERAGE) + LOW_CONFIDENCE_MARGIN
+
+
 def weak(evidence: Evidence, lang: str) -> str:
     """Why the best passage is too weak a match to answer with, or ""."""
     threshold = CONFIDENCE.get(lang, CONFIDENCE["zh"]) if evidence.similarity is not None else MIN_COVERAGE

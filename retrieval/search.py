@@ -30,6 +30,7 @@ class Hit:
     score: float
     terms: tuple[str, ...]  # query terms that occur in the passage (for highlighting)
     before: Passage | None = None  # the passage it was found through, shown first
+    signals: dict[str, float] = field(default_factory=dict, compare=False)  # each ranker's raw score (hit test)
 
     @property
     def text(self) -> str:
@@ -104,7 +105,7 @@ def text_coverage(library: Library, query: Query, text: str) -> float:
     return matched / total if total else 0.0
 
 
-def _hit(library: Library, query: Query, i: int, score: float) -> Hit:
+def _hit(library: Library, query: Query, i: int, score: float, signals: dict[str, float] | None = None) -> Hit:
     """A hit; found through the passage before it, it shows that passage too."""
     passage = library.passages[i]
     before = library.neighbour(passage, -1)
@@ -117,7 +118,7 @@ def _hit(library: Library, query: Query, i: int, score: float) -> Hit:
         if alone >= 0.5 or text_coverage(library, query, before.text + passage.text) < alone + 0.25:
             before = None
     text = passage.text if before is None else before.text + passage.text
-    return Hit(passage, score, display_terms(query, text), before)
+    return Hit(passage, score, display_terms(query, text), before, signals or {})
 
 
 def search(library: Library, query: Query, k: int = 10) -> SearchResult:
@@ -137,7 +138,7 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     top = sorted(pool, key=lambda i: (-scores[i], i))[:k]
     if top:
         top = [i for i in top if scores[i] >= RELATIVE_FLOOR * scores[top[0]]]
-    result.hits = [_hit(library, query, i, float(scores[i])) for i in top]
+    result.hits = [_hit(library, query, i, float(scores[i]), {n: float(v[i]) for n, v in signals.items()}) for i in top]
     if not result.hits:
         result.reason = "no match"
         return result
@@ -151,6 +152,15 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     result.reason = result.reason or weak(judged, query.lang)
     result.answerable = not result.reason
     return result
+
+
+def corrected(library: Library, result: SearchResult, passage: Passage) -> SearchResult:
+    """RESULT answered with PASSAGE first (an admin's correction): the other hits follow it."""
+    query = result.query
+    score = max([h.score for h in result.hits] + [1.0])
+    first = Hit(passage, score, display_terms(query, passage.text), None, {"corrected": 1.0})
+    hits = [first] + [h for h in result.hits if h.passage.pid != passage.pid]
+    return SearchResult(query=query, hits=hits, answerable=True, reason="", evidence=result.evidence)
 
 
 def _fitting_first(library: Library, query: Query, hits: list[Hit]) -> str:

@@ -44,7 +44,7 @@ def test_exchange_feedback_and_reload_round_trip(tmp_path):
     store.close()
     assert (row.exchange_id, row.channel, row.message, row.query) == (record.exchange_id, "cli", record.message, record.query)
     assert (row.answered, row.kind, row.reply_length, row.latency_ms) == (True, "answer", 321, 12.5)
-    assert row.passages == [{"article": "001_a", "paragraph": 3, "score": 7.25}, {"article": "002_b", "paragraph": 9, "score": 1.5}]
+    assert row.passages == [{"article": "001_a", "paragraph": 3, "score": 7.25, "title": "", "text": ""}, {"article": "002_b", "paragraph": 9, "score": 1.5, "title": "", "text": ""}]
     assert row.best_text == record.best_text
     assert row.time == record.time and row.time.tzinfo == timezone.utc
     assert (fb.exchange_id, fb.up, fb.reason, fb.channel) == (record.exchange_id, False, "引用不对", "telegram")

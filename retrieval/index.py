@@ -1,50 +1,88 @@
-"""BM25 (Okapi) over pre-tokenized documents, served from a term-major sparse matrix.
+"""BM25 (Okapi) over pre-tokenized documents: impact-scored postings, 8 bytes each.
 
 Blind to tokenization, like rank_bm25: it takes lists of tokens.  The weights are
-rank_bm25's BM25Okapi exactly (same idf with the epsilon floor, same k1/b), but
-they are computed once at build time and stored per term, so a query touches only
-the postings of its own terms instead of scanning every document in Python.
+rank_bm25's BM25Okapi (same idf with the epsilon floor, same k1/b), computed once at
+build time in float64 and stored per posting as float32 beside an int32 document id:
+a query touches only the postings of its own terms, never an array as long as the
+corpus.  Stored weights differ from rank_bm25's by float32 rounding (relative 6e-8),
+so scores agree to a relative 1e-6 — far below any gap between two different passages.
+
+Top-k (:meth:`BM25Index.search`) is MaxScore: the terms that can add the most are
+scored first; once the k-th best score found beats what the remaining (common) terms
+could add together, passages holding only those terms are skipped.
+
+The build goes through the documents in chunks and fills the final arrays by a counting
+sort, so it never holds more than the postings of one chunk besides the final arrays.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from retrieval.sparse import Scratch, SparseScores, add_up, best_of
+
+CHUNK = 2048  # documents per build step (a local document id fits uint16)
+Query = Sequence[str] | Mapping[str, float]
+ARRAYS = ("postings_doc", "postings_weight", "indptr", "idf", "term_max", "doc_len")
+
 
 class BM25Index:
     def __init__(self, corpus: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25):
         self.k1, self.b, self.epsilon = k1, b, epsilon
-        self.n_docs = len(corpus)
-        lengths = np.fromiter((len(doc) for doc in corpus), dtype=np.float64, count=self.n_docs)
-        self.doc_len = lengths
-        self.avgdl = float(lengths.mean()) if self.n_docs else 0.0
+        self._local = threading.local()
+        self._build(corpus)
+
+    # -- building -------------------------------------------------------------------------
+    def _build(self, corpus: Sequence[Sequence[str]]) -> None:
+        n = len(corpus)
         vocab: dict[str, int] = {}
-        total = int(lengths.sum())
-        # every occurrence as a term id, in document order; then (term, doc) pairs counted in numpy
-        occurrences = np.fromiter(
-            (vocab.setdefault(term, len(vocab)) for doc in corpus for term in doc), dtype=np.int64, count=total
-        )
-        owners = np.repeat(np.arange(self.n_docs, dtype=np.int64), lengths.astype(np.int64))
-        pairs, tf = np.unique(occurrences * max(self.n_docs, 1) + owners, return_counts=True)
-        del occurrences, owners
-        term_ids = pairs // max(self.n_docs, 1)  # sorted by term, then by document
-        doc_ids = (pairs % max(self.n_docs, 1)).astype(np.int32)
+        lengths = np.zeros(n, dtype=np.int32)
+        chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for start in range(0, n, CHUNK):
+            docs = corpus[start:start + CHUNK]
+            lens = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+            lengths[start:start + len(docs)] = lens
+            ids = np.fromiter((vocab.setdefault(t, len(vocab)) for doc in docs for t in doc), np.int64, int(lens.sum()))
+            owners = np.repeat(np.arange(len(docs), dtype=np.int64), lens)
+            keys, tf = np.unique(ids * CHUNK + owners, return_counts=True)  # by term, then by document
+            del ids, owners
+            tf_type = np.uint16 if not len(tf) or tf.max() < 2**16 else np.uint32
+            chunks.append(((keys // CHUNK).astype(np.int32), (keys % CHUNK).astype(np.uint16), tf.astype(tf_type)))
+        counts = np.zeros(len(vocab), dtype=np.int64)
+        for terms, _, _ in chunks:
+            counts += np.bincount(terms, minlength=len(vocab))
         self.vocab = vocab
-        counts = np.bincount(term_ids, minlength=len(vocab))
-        df = counts.astype(np.float64)
-        self.doc_freq = df
-        self.idf = self._idf(df)
-        tf_arr = tf.astype(np.float64)
-        if self.avgdl > 0:
-            norm = self.k1 * (1 - self.b + self.b * lengths / self.avgdl)
-        else:
-            norm = np.full(self.n_docs, self.k1 * (1 - self.b))
-        self.postings_doc = doc_ids
-        self.postings_weight = self.idf[term_ids] * tf_arr * (self.k1 + 1) / (tf_arr + norm[doc_ids])
+        self.terms = list(vocab)
+        self.n_docs = n
+        self.doc_len = lengths
+        self.avgdl = float(lengths.mean()) if n else 0.0
+        self.idf = self._idf(counts.astype(np.float64))
         self.indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        total = int(self.indptr[-1])
+        self.postings_doc = np.empty(total, dtype=np.int32)
+        self.postings_weight = np.empty(total, dtype=np.float32)
+        norm = self.k1 * (1 - self.b + self.b * lengths / self.avgdl) if self.avgdl > 0 else np.full(n, self.k1 * (1 - self.b))
+        fill = self.indptr[:-1].copy()
+        for number in range(len(chunks)):
+            terms, local, tf = chunks[number]
+            chunks[number] = (terms[:0], local[:0], tf[:0])  # let this chunk go once it is placed
+            starts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]]) if len(terms) else np.zeros(0, np.int64)
+            runs = np.diff(np.r_[starts, len(terms)])
+            run_terms = terms[starts]
+            where = np.repeat(fill[run_terms] - starts, runs) + np.arange(len(terms))
+            fill[run_terms] += runs
+            docs = local.astype(np.int32) + number * CHUNK
+            tf64 = tf.astype(np.float64)
+            self.postings_doc[where] = docs
+            self.postings_weight[where] = self.idf[terms] * tf64 * (self.k1 + 1) / (tf64 + norm[docs])
+        self.term_max = np.zeros(len(vocab), dtype=np.float32)
+        if total:
+            nonempty = counts > 0
+            self.term_max[nonempty] = np.maximum.reduceat(self.postings_weight, self.indptr[:-1][nonempty])
 
     def _idf(self, df: np.ndarray) -> np.ndarray:
         """rank_bm25.BM25Okapi's idf: log((N - n + .5) / (n + .5)), negatives floored at eps × mean idf."""
@@ -55,10 +93,47 @@ class BM25Index:
         idf[idf < 0] = self.epsilon * average
         return idf
 
+    # -- saving and loading (retrieval/persist.py) ------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What :meth:`from_arrays` needs besides the terms and parameters."""
+        return {name: getattr(self, name) for name in ARRAYS}
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: Mapping[str, np.ndarray], terms: list[str], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25
+    ) -> BM25Index:
+        """An index over saved (possibly memory-mapped) arrays; raises ValueError if they don't fit together."""
+        index = cls.__new__(cls)
+        index.k1, index.b, index.epsilon = k1, b, epsilon
+        index._local = threading.local()
+        for name in ARRAYS:
+            setattr(index, name, arrays[name])
+        index.terms = terms
+        index.vocab = {t: i for i, t in enumerate(terms)}
+        index.n_docs = len(index.doc_len)
+        index.avgdl = float(index.doc_len.mean()) if index.n_docs else 0.0
+        total = len(index.postings_doc)
+        if not (
+            len(index.vocab) == len(terms) == len(index.idf) == len(index.term_max) == len(index.indptr) - 1
+            and len(index.postings_weight) == total and (total == 0 or int(index.indptr[-1]) == total)
+        ):
+            raise ValueError("saved index arrays do not fit together")
+        return index
+
+    # -- the vocabulary ---------------------------------------------------------------------
+    @property
+    def doc_freq(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
     @property
     def max_idf(self) -> float:
         """The weight of the rarest term (1.0 for an empty index)."""
         return float(self.idf.max()) if len(self.idf) else 1.0
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays (the vocabulary dict aside)."""
+        return sum(int(a.nbytes) for a in self.arrays().values())
 
     def term_id(self, term: str) -> int | None:
         return self.vocab.get(term)
@@ -69,30 +144,111 @@ class BM25Index:
     def df_of(self, term: str) -> int:
         """How many documents use ``term``."""
         term_id = self.vocab.get(term)
-        return int(self.doc_freq[term_id]) if term_id is not None else 0
+        return int(self.indptr[term_id + 1] - self.indptr[term_id]) if term_id is not None else 0
 
     def idf_of(self, term: str) -> float:
         term_id = self.vocab.get(term)
         return float(self.idf[term_id]) if term_id is not None else 0.0
 
-    def scores(self, query: Sequence[str] | Mapping[str, float]) -> np.ndarray:
-        """BM25 score of every document; a mapping gives each query term a weight (default: its count)."""
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(documents in increasing order, their BM25 weight for ``term``); empty for an unknown term."""
+        term_id = self.vocab.get(term)
+        if term_id is None:
+            return self.postings_doc[:0], self.postings_weight[:0]
+        start, end = self.indptr[term_id], self.indptr[term_id + 1]
+        return self.postings_doc[start:end], self.postings_weight[start:end]
+
+    def terms_of(self, doc: int) -> list[str]:
+        """The distinct terms of document ``doc`` (a scan of the postings: for tests and tools, not queries)."""
+        where = np.flatnonzero(self.postings_doc == doc)
+        return [self.terms[t] for t in np.searchsorted(self.indptr, where, side="right") - 1]
+
+    # -- scoring ----------------------------------------------------------------------------
+    def _weighted(self, query: Query) -> list[tuple[int, float]]:
         weighted = query if isinstance(query, Mapping) else Counter(query)
-        out = np.zeros(self.n_docs, dtype=np.float64)
+        out = []
         for term, weight in weighted.items():
             term_id = self.vocab.get(term)
-            if term_id is None or weight == 0:
-                continue
-            start, end = self.indptr[term_id], self.indptr[term_id + 1]
-            out[self.postings_doc[start:end]] += weight * self.postings_weight[start:end]
+            if term_id is not None and weight != 0:
+                out.append((term_id, float(weight)))
         return out
 
-    def top(self, scores: np.ndarray, k: int) -> list[int]:
-        """Indices of the k best scores, best first (ties: lower index first)."""
-        if k <= 0 or not len(scores):
-            return []
-        k = min(k, len(scores))
-        candidates = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        return sorted(candidates.tolist(), key=lambda i: (-scores[i], i))
+    def _slice(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.indptr[term_id], self.indptr[term_id + 1]
+        return self.postings_doc[start:end], self.postings_weight[start:end]
 
+    def scratch(self) -> Scratch:
+        """This thread's accumulator and seen-marks, as long as the corpus, allocated once and kept
+        all-zero between queries (only the touched entries are reset)."""
+        scratch = getattr(self._local, "arrays", None)
+        if scratch is None:
+            scratch = self._local.arrays = (np.zeros(self.n_docs), np.zeros(self.n_docs, dtype=bool))
+        return scratch
+
+    def _accumulate(self, terms: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """(documents holding any of ``terms``, their summed weights)."""
+        parts = []
+        for term_id, weight in terms:
+            docs, weights = self._slice(term_id)
+            parts.append((docs, weight * weights.astype(np.float64)))
+        return add_up(parts, self.scratch())
+
+    def sparse(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
+        """(documents holding a query term, their BM25 scores); a mapping weights each term (default: its count)."""
+        return self._accumulate(self._weighted(query))
+
+    def scores(self, query: Query) -> np.ndarray:
+        """BM25 score of every document (0 where no query term occurs)."""
+        ids, values = self.sparse(query)
+        out = np.zeros(self.n_docs, dtype=np.float64)
+        out[ids] = values
+        return out
+
+    def search(self, query: Query, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k best (documents, scores), best first (ties: lower document first); only documents
+        with a positive score."""
+        terms = self._weighted(query)
+        if k <= 0 or not terms:
+            return np.zeros(0, dtype=np.int32), np.zeros(0)
+        if min(w for _, w in terms) > 0 and (not len(self.idf) or self.idf.min() >= 0):
+            found = self._maxscore(terms, k)
+            if found is not None:
+                return found
+        ids, values = self._accumulate(terms)
+        return best_of(ids, values, k)
+
+    def _maxscore(self, terms: list[tuple[int, float]], k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Top-k scoring only the documents of the terms that can matter (all contributions ≥ 0);
+        None when skipping the common terms doesn't pay."""
+        bounds = [float(self.term_max[t]) * w for t, w in terms]
+        order = sorted(range(len(terms)), key=lambda j: -bounds[j])
+        terms = [terms[j] for j in order]
+        bounds = [bounds[j] for j in order]
+        sizes = [int(self.indptr[t + 1] - self.indptr[t]) for t, _ in terms]
+        for m in range(1, len(terms)):
+            rest_bound = sum(bounds[m:])
+            ids, values = self._accumulate(terms[:m])
+            if len(ids) < k:
+                continue  # no k-th score to beat yet
+            if len(ids) * (len(terms) - m) * 8 > sum(sizes[m:]):
+                return None  # looking the candidates up would cost more than adding the common terms
+            values = values.copy()
+            for term_id, weight in terms[m:]:
+                docs, weights = self._slice(term_id)
+                if not len(docs):
+                    continue
+                at = np.minimum(np.searchsorted(docs, ids), len(docs) - 1)
+                hit = docs[at] == ids
+                values[hit] += weight * weights[at[hit]].astype(np.float64)
+            top_ids, top_values = best_of(ids, values, k)
+            if len(top_values) == k and rest_bound < top_values[-1]:
+                return top_ids, top_values
+        return None
+
+    def top(self, scores: np.ndarray | SparseScores, k: int) -> list[int]:
+        """Indices of the k best of a score per document, best first (ties: lower index first)."""
+        if isinstance(scores, SparseScores):
+            return scores.top(k)
+        ids, _ = best_of(np.arange(len(scores)), np.asarray(scores), k, positive=False)
+        return ids.tolist()
 

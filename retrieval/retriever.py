@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from retrieval.sparse import SparseScores, add_up, member
+
 if TYPE_CHECKING:
     from retrieval.library import Library
     from retrieval.query import Query
@@ -34,7 +36,7 @@ SEMANTIC_SPREAD = 0.25  # cosine above the median that makes a passage stand out
 class Retriever(Protocol):
     name: str
 
-    def scores(self, query: Query) -> np.ndarray:
+    def scores(self, query: Query) -> np.ndarray | SparseScores:
         """A score for every passage of the library (higher is better, 0: nothing in common)."""
         ...
 
@@ -45,25 +47,30 @@ class BM25Retriever:
     def __init__(self, library: Library) -> None:
         self.library = library
 
-    def scores(self, query: Query) -> np.ndarray:
+    def scores(self, query: Query) -> SparseScores:
         """BM25 with context: for each question term a passage lacks, the term's score in its
-        section heading (weighted) and a share of it in the passage just before, same section."""
+        section heading (weighted) and a share of it in the passage just before, same section.
+        Only passages holding a question term (or next to one) are touched."""
         library = self.library
         n = len(library.passages)
-        own = np.zeros(n)
-        context = np.zeros(n)
         same = library.same_section
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
         for term, weight in query.weights.items():
             if not library.knows(term) or not weight:
                 continue
-            body = library.index.scores({term: weight})
-            own += body
-            missing = body == 0
-            if n > 1:
-                context[1:] += PREVIOUS_SHARE * body[:-1] * same[1:] * missing[1:]
+            docs, body = library.index.sparse({term: weight})  # docs in increasing order
+            parts.append((docs, body))
+            following = docs + 1
+            inherit = following < n
+            inherit[inherit] &= same[following[inherit]] > 0
+            inherit &= ~member(docs, following)
+            parts.append((following[inherit], PREVIOUS_SHARE * body[inherit] * same[following[inherit]]))
             if library.heading_index is not None:
-                context += HEADING_WEIGHT * library.heading_index.scores({term: weight}) * missing
-        return own + context
+                heads, heading = library.heading_index.sparse({term: weight})
+                lacking = ~member(docs, heads)
+                parts.append((heads[lacking], HEADING_WEIGHT * heading[lacking]))
+        ids, values = add_up(parts, library.index.scratch())
+        return SparseScores(ids, values, n)
 
 
 class DenseRetriever:
@@ -132,7 +139,7 @@ class FusedRetriever:
         self.share = share or lexical_share
 
     def signals(self, query: Query) -> dict[str, np.ndarray]:
-        lexical, semantic = self.lexical.scores(query), self.semantic.scores(query)
+        lexical, semantic = np.asarray(self.lexical.scores(query)), np.asarray(self.semantic.scores(query))
         share = self.share(query)
         fused = share * normalised(lexical) + (1 - share) * normalised(semantic, "median", SEMANTIC_SPREAD)
         return {self.lexical.name: lexical, self.semantic.name: semantic, "fused": fused}

@@ -1,0 +1,121 @@
+"""Scores of the few passages that have one, without arrays as long as the corpus.
+
+:class:`SparseScores` holds (passage, score) pairs for the passages a query touches and
+reads like the dense score array search.py works on (``copy``, ``s[i]``, ``s[i] *= x``,
+``s > x``, ``shape``, ``np.asarray``): every other passage scores 0.  :func:`add_up` sums
+several such lists in a reusable scratch accumulator (O(postings), no sort).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+Scratch = tuple[np.ndarray, np.ndarray]  # (float64 accumulator, bool seen-marks), all zero between uses
+
+
+def add_up(parts: Sequence[tuple[np.ndarray, np.ndarray]], scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, summed values) over ``parts``; ids inside one part must be distinct. The scratch
+    arrays are left all-zero again."""
+    if not parts:
+        return np.zeros(0, dtype=np.int32), np.zeros(0)
+    if len(parts) == 1:
+        return np.asarray(parts[0][0]), np.asarray(parts[0][1], dtype=np.float64)
+    acc, seen = scratch
+    fresh_parts = []
+    try:
+        for ids, values in parts:
+            fresh = ids[~seen[ids]]
+            seen[fresh] = True
+            fresh_parts.append(fresh)
+            acc[ids] += values  # distinct ids: no lost updates
+        ids = np.concatenate(fresh_parts)
+        return ids, acc[ids]
+    finally:
+        for fresh in fresh_parts:
+            acc[fresh] = 0.0
+            seen[fresh] = False
+
+
+def member(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """For each of ``ids``: is it in ``sorted_ids`` (increasing)?"""
+    if not len(sorted_ids):
+        return np.zeros(len(ids), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return np.asarray(sorted_ids[at] == ids)
+
+
+class SparseScores:
+    """A score per passage of ``size``, stored for ``ids`` only (the rest are 0)."""
+
+    def __init__(self, ids: np.ndarray, values: np.ndarray, size: int) -> None:
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.values = np.asarray(values, dtype=np.float64)
+        self.size = size
+        self._where: dict[int, int] | None = None
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (self.size,)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def _position(self, i: int) -> int | None:
+        if self._where is None:
+            self._where = {int(pid): pos for pos, pid in enumerate(self.ids.tolist())}
+        return self._where.get(int(i))
+
+    def __getitem__(self, i: int) -> float:
+        if not -self.size <= i < self.size:
+            raise IndexError(i)
+        pos = self._position(i % self.size)
+        return float(self.values[pos]) if pos is not None else 0.0
+
+    def __setitem__(self, i: int, value: float) -> None:
+        pos = self._position(i % self.size)
+        if pos is None:
+            assert self._where is not None
+            self._where[int(i) % self.size] = len(self.ids)
+            self.ids = np.append(self.ids, i % self.size)
+            self.values = np.append(self.values, value)
+        else:
+            self.values[pos] = value
+
+    def __gt__(self, value: float) -> np.ndarray:
+        """The stored scores above ``value`` (enough to count them: a 0 is never above a score ≥ 0)."""
+        return np.asarray(self.values > value)
+
+    def copy(self) -> SparseScores:
+        return SparseScores(self.ids, self.values.copy(), self.size)
+
+    def max(self) -> float:
+        return float(self.values.max()) if len(self.values) else 0.0
+
+    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.float64)
+        out[self.ids] = self.values
+        return out if dtype is None else out.astype(dtype)
+
+    def top(self, k: int) -> list[int]:
+        """The k best passages holding a score, best first (ties: lower index first)."""
+        ids, _ = best_of(self.ids, self.values, k, positive=False)
+        return ids.tolist()
+
+
+def best_of(ids: np.ndarray, values: np.ndarray, k: int, positive: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The k highest ``values`` (only positive ones unless told) with their ``ids``, best first,
+    ties by lower id — without sorting them all: argpartition finds the k-th value, then only
+    the values at least that high are sorted."""
+    if positive:
+        keep = values > 0
+        ids, values = ids[keep], values[keep]
+    if k <= 0 or not len(values):
+        return ids[:0], values[:0]
+    if k < len(values):
+        kth = values[np.argpartition(-values, k - 1)[k - 1]]
+        keep = values >= kth  # every tie of the k-th, so that the lower ids win
+        ids, values = ids[keep], values[keep]
+    order = np.lexsort((ids, -values))[:k]
+    return ids[order], values[order]

@@ -20,7 +20,7 @@ from bot.records import utcnow
 from bot.storage import open_store
 from bot.storage.export import export
 from bot.storage.formatting import format_queue_text, format_stats_text, short
-from bot.storage.review import recent
+from bot.storage.review import Filters, recent
 
 ROOT = Path(__file__).resolve().parent.parent
 # closes nothing ([/]), a hyperlink and a colour in rich markup, an emoji code, then a screen clear
@@ -109,7 +109,7 @@ def _bot(args: list[str | bytes], stdin: bytes, env_dir: Path) -> bytes:
 def _logged(env_dir: Path) -> list[str]:
     store = open_store(Settings(_env_file=None, database_url=sqlite_url(env_dir / "data" / "log.sqlite3")))
     try:
-        return sorted(e.message for e in recent(store, limit=None))
+        return sorted(e.message for e in recent(store, Filters(source=None), limit=None))
     finally:
         store.close()
 

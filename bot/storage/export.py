@@ -20,8 +20,9 @@ from bot.storage.review import Filters, HasSession, LogEntry, iter_entries
 
 FORMATS = ("csv", "jsonl")
 FIELDS = [
-    "time", "exchange_id", "channel", "chat_id", "user_id", "message", "query", "answered", "kind",
-    "passages", "best_text", "reply_length", "latency_ms", "error", "reason", "feedback_up", "feedback_down",
+    "time", "exchange_id", "channel", "source", "chat_id", "user_id", "message", "query", "answered", "kind",
+    "reply", "confidence", "passages", "best_text", "reply_length", "latency_ms", "error", "reason",
+    "feedback_up", "feedback_down",
 ]  # fmt: skip
 
 # what makes a spreadsheet read a cell as a formula: OWASP's = + - @ tab CR, also LF and NUL

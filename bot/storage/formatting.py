@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.storage.review import QueueItem
+    from bot.storage.queue import QueueItem
     from bot.storage.stats import Stats
 
 DAYS_SHOWN = 7
@@ -69,6 +69,8 @@ def format_stats_text(stats: Stats | Any, *, since: datetime | None = None, top:
     ]
     if stats.last_reload:
         lines.append(f"Last reload: {when(stats.last_reload)} ({'ok' if stats.last_reload_ok else 'failed'})")
+    if stats.left_out:
+        lines.append(f"Left out: {stats.left_out} exchange(s) of ask/eval runs")
     if stats.per_channel:
         lines.append("Per channel:")
         for channel, counts in sorted(stats.per_channel.items()):
@@ -91,18 +93,23 @@ def reason_summary(reasons: list[tuple[str, int]]) -> str:
     return f"{reason} · {count}×{extra}"
 
 
-def format_queue_text(items: list[QueueItem] | Any, limit: int = 10) -> str:
-    """The review queue (or a store's queue) as numbered plain text, LIMIT items."""
-    from bot.storage.review import review_queue
+def queue_flags(item: QueueItem) -> str:
+    """What put ITEM on the queue: "2 unanswered, 1 👎, 1 low confidence"."""
+    counts = ((item.unanswered, "unanswered"), (item.negative, "👎"), (item.low_confidence, "low confidence"))
+    return ", ".join(f"{count} {label}" for count, label in counts if count)
+
+
+def format_queue_text(items: list[QueueItem] | Any, limit: int = 10, low_confidence_below: float | None = None) -> str:
+    """The review queue (or a store's queue, with answers below LOW_CONFIDENCE_BELOW) as numbered plain text, LIMIT items."""
+    from bot.storage.queue import review_queue
 
     if not isinstance(items, list):
-        items = review_queue(items)
+        items = review_queue(items, low_confidence_below=low_confidence_below)
     if not items:
         return "Review queue is empty: no unanswered or down-voted questions."
     lines = [f"Review queue: {len(items)} question(s)" + (f", first {limit}" if len(items) > limit else "")]
     for number, item in enumerate(items[:limit], 1):
-        flags = ", ".join(f for f in (f"{item.unanswered} unanswered" if item.unanswered else "",
-                                      f"{item.negative} 👎" if item.negative else "") if f)  # fmt: skip
+        flags = queue_flags(item)
         lines.append(f"{number}. {item.count}× {short(item.question)} ({flags})")
         lines.append(f"   seen {when(item.first_seen)} → {when(item.last_seen)} · {', '.join(item.channels)}")
         if item.reasons:

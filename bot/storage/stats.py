@@ -1,4 +1,8 @@
-"""Usage statistics over the query log (computed in Python: portable across databases)."""
+"""Usage statistics over the query log (computed in Python: portable across databases).
+
+Real traffic only by default: the admin's ``ask`` and ``eval`` runs are left out (``sources``);
+days are counted in the admin's time zone (``tz``, UTC by default).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,14 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import func, select
 
 from bot.storage.models import ExchangeRow, FeedbackRow, ReloadRow
 from bot.storage.normalize import question_key
 from bot.storage.periods import day_of
-from bot.storage.review import HasSession, is_question
+from bot.storage.filters import HasSession, is_question
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Stats:
     exchanges: int = 0  # everything logged, commands included
     last_reload: datetime | None = None
     last_reload_ok: bool | None = None
+    sources: tuple[str, ...] | None = ("user",)  # the sources counted; None: every one
+    left_out: int = 0  # exchanges of the other sources (ask/eval runs) in the period
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -60,22 +66,36 @@ def _top(messages: list[str], n: int) -> list[tuple[str, int]]:
     return [(c.most_common(1)[0][0], sum(c.values())) for c in ranked]
 
 
-def compute_stats(store: HasSession, *, since: datetime | None = None, top: int = 10) -> Stats:
-    result = Stats(since=since)
+def compute_stats(
+    store: HasSession,
+    *,
+    since: datetime | None = None,
+    top: int = 10,
+    sources: tuple[str, ...] | None = ("user",),
+    tz: tzinfo | None = None,
+) -> Stats:
+    """Stats of the exchanges since SINCE from SOURCES (None: every source), days in TZ (default UTC)."""
+    result = Stats(since=since, sources=sources)
     after = [ExchangeRow.time >= since] if since is not None else []
+    counted = [ExchangeRow.source.in_(sources)] if sources is not None else []
+    other = select(ExchangeRow.exchange_id).where(ExchangeRow.source.not_in(sources)) if sources is not None else None
     with store.session() as session:
-        result.exchanges = int(session.scalar(select(func.count(ExchangeRow.id)).where(*after)) or 0)
+        result.exchanges = int(session.scalar(select(func.count(ExchangeRow.id)).where(*after, *counted)) or 0)
+        if sources is not None:
+            result.left_out = int(session.scalar(select(func.count(ExchangeRow.id)).where(*after, ExchangeRow.source.not_in(sources))) or 0)
         rows = session.execute(
             select(ExchangeRow.time, ExchangeRow.channel, ExchangeRow.answered, ExchangeRow.message, ExchangeRow.latency_ms)
-            .where(is_question(), *after)
+            .where(is_question(), *after, *counted)
             .order_by(ExchangeRow.time)
         ).all()
-        votes = session.execute(
-            select(FeedbackRow.up, FeedbackRow.channel).where(*([FeedbackRow.time >= since] if since is not None else []))
-        ).all()
+        voted = [FeedbackRow.time >= since] if since is not None else []
+        if other is not None:
+            voted.append(FeedbackRow.exchange_id.not_in(other))
+        votes = session.execute(select(FeedbackRow.up, FeedbackRow.channel).where(*voted)).all()
         reload = session.execute(select(ReloadRow.time, ReloadRow.ok).order_by(ReloadRow.time.desc()).limit(1)).first()
     for time, channel, answered, _message, _latency in rows:
-        for counts in (result.total, result.per_day.setdefault(day_of(time), Counts()), result.per_channel.setdefault(channel, Counts())):
+        day = day_of(time, tz)
+        for counts in (result.total, result.per_day.setdefault(day, Counts()), result.per_channel.setdefault(channel, Counts())):
             counts.questions += 1
             counts.answered += int(answered)
     for up, channel in votes:

@@ -1,17 +1,19 @@
 """Builds the running application: settings → library → sink → engine.
 
 Every entry point (CLI, serve, tests) gets its objects from :func:`build_services`,
-so the wiring lives in one place.
+so the wiring lives in one place. A reload goes through :meth:`Services.reload`, which
+publishes the corpus generation every running process watches (:mod:`bot.reloading`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.records import NullSink, Sink
+from bot.records import NullSink, ReloadReport, Sink
+from bot.reloading import GenerationWatcher, ProcessGeneration
 
 
 @dataclass
@@ -20,8 +22,35 @@ class Services:
     engine: Engine
     sink: Sink
     store: Any = None  # bot.storage store when a database is configured (review queries)
+    generation: ProcessGeneration = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+    watcher: GenerationWatcher | None = None
+
+    def __post_init__(self) -> None:
+        if self.generation is None:
+            self.generation = ProcessGeneration(self.store)
+
+    def reload(self, who: str, origin: str, *, previous: dict[str, str] | None = None) -> ReloadReport:
+        """Rebuild this process's index from corpus/; when it succeeds, publish a new corpus
+        generation so every other running process rebuilds too. PREVIOUS: see ``Engine.reload``."""
+        extra = {} if previous is None else {"previous": previous}
+        return self.generation.rebuild(lambda: self.engine.reload(who, origin, **extra), publish=True, origin=origin)
+
+    def refresh(self, origin: str = "sync") -> ReloadReport:
+        """Rebuild this process's index because another process published a newer generation."""
+        return self.generation.rebuild(lambda: self.engine.reload("", origin), publish=False, origin=origin)
+
+    def start_watching(self, interval_s: float | None = None) -> GenerationWatcher | None:
+        """Poll the corpus generation in a daemon thread (stopped by :meth:`close`); None without a database."""
+        if self.store is None:
+            return None
+        if self.watcher is None:
+            poll = self.settings.reload_poll_s if interval_s is None else interval_s
+            self.watcher = GenerationWatcher(self, poll).start()
+        return self.watcher
 
     def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         closer = getattr(self.store, "close", None)
         if closer is not None:
             closer()
@@ -40,6 +69,7 @@ def build_sink(settings: Settings, *, use_database: bool = True) -> tuple[Sink, 
 def build_services(settings: Settings | None = None, *, use_database: bool = True) -> Services:
     settings = settings or Settings()
     sink, store = build_sink(settings, use_database=use_database)
+    generation = ProcessGeneration(store)  # read before the library is built: a reload meanwhile is seen
     engine = Engine.from_corpus(
         settings.corpus_dir,
         sink=sink,
@@ -47,4 +77,4 @@ def build_services(settings: Settings | None = None, *, use_database: bool = Tru
         model=settings.embedding_model,
         data_dir=settings.data_dir,
     )
-    return Services(settings=settings, engine=engine, sink=sink, store=store)
+    return Services(settings=settings, engine=engine, sink=sink, store=store, generation=generation)

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     database_url: str = ""  # default: sqlite file in data_dir
     conversation_ttl_s: int = 1800  # conversation state expires after this idle time
     embedding_model: str = "use-m3"  # semantic search beside BM25: use-m3 | e5-small | none
+    reload_poll_s: float = 2.0  # how often a running bot checks whether a reload elsewhere published a new corpus
 
     # privacy / storage
     id_hash_key: str = "change-me"  # keyed hash of chat/user ids
@@ -33,13 +34,19 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     webhook_secret: str = ""
 
-    # http server (wechat, later admin page)
+    # http server (wechat, admin console)
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     wechat_token: str = ""
     wechat_app_id: str = ""
     wechat_encoding_aes_key: str = ""
     wechat_path: str = "/wechat"
+
+    # admin console at /admin on the http server (served whenever a password is set)
+    admin_password: str = ""
+    admin_timezone: str = ""  # IANA name (Asia/Shanghai) for times and days; "" = the machine's local zone
+    admin_session_hours: float = 12.0  # a console login lasts this long
+    admin_login_per_minute: int = 5  # login attempts per client address, then 429
 
     @field_validator("admin_ids", mode="before")
     @classmethod

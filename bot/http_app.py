@@ -1,7 +1,8 @@
 """The HTTP server: one Starlette app hosting the web-facing channels.
 
-Today it serves the WeChat callback at ``WECHAT_PATH`` when ``WECHAT_TOKEN`` is set,
-and ``/healthz``.  A Telegram webhook route or an admin page is added the same way:
+It serves the WeChat callback at ``WECHAT_PATH`` when ``WECHAT_TOKEN`` is set, the admin
+console at ``/admin`` when ``ADMIN_PASSWORD`` is set (:mod:`bot.admin`), and ``/healthz``.
+A Telegram webhook route is added the same way:
 a function ``(services) -> list[BaseRoute]`` in :data:`ROUTE_PROVIDERS`, or routes
 and a lifespan passed to :func:`build_http_app`.
 """
@@ -35,8 +36,16 @@ def _wechat(services: "Services") -> list[BaseRoute]:
     return list(wechat_routes(services))
 
 
+def _admin(services: "Services") -> list[BaseRoute]:
+    if not services.settings.admin_password:
+        return []
+    from bot.admin import admin_routes
+
+    return admin_routes(services)
+
+
 # each configured channel contributes its routes; an empty list when not configured
-ROUTE_PROVIDERS: list[RouteProvider] = [_wechat]
+ROUTE_PROVIDERS: list[RouteProvider] = [_wechat, _admin]
 
 
 async def healthz(request: Request) -> PlainTextResponse:
@@ -55,7 +64,7 @@ def build_http_app(
         all_routes.extend(provider(services))
     all_routes.extend(routes)
     if len(all_routes) == 1:
-        log.warning("http: no channel configured (set WECHAT_TOKEN); only /healthz is served")
+        log.warning("http: nothing configured (set WECHAT_TOKEN or ADMIN_PASSWORD); only /healthz is served")
     return Starlette(routes=all_routes, lifespan=lifespan)
 
 
@@ -82,4 +91,14 @@ async def serve_http(
     if settings.wechat_token:
         where = f"http://{settings.http_host}:{settings.http_port}{settings.wechat_path}"
         log.info("http: WeChat callback at %s", where)
+    log_console_url(settings)
     await server.serve(sockets=[sock] if sock is not None else None)
+
+
+def console_url(settings: Any) -> str:
+    return f"http://{settings.http_host}:{settings.http_port}/admin"
+
+
+def log_console_url(settings: Any) -> None:
+    if settings.admin_password:
+        log.info("http: admin console at %s", console_url(settings))

@@ -57,7 +57,8 @@ MANIFEST = "corpus-manifest.json"
 
 @click.command("reload")
 def reload_command() -> None:
-    """Rebuild the index from corpus/ and print a summary (changes since the last CLI reload)."""
+    """Rebuild the index from corpus/, print a summary (changes since the last CLI reload) and tell
+    every running bot to rebuild too (they check every RELOAD_POLL_S seconds)."""
     services = _services(warn=False)  # the report lists what was skipped
     manifest = services.settings.data_dir / MANIFEST
     try:
@@ -65,7 +66,7 @@ def reload_command() -> None:
     except (OSError, ValueError):
         previous = None
     try:
-        report = services.engine.reload(who="cli", origin="cli", previous=previous)
+        report = services.reload("cli", "cli", previous=previous)  # publishes the new corpus generation
         if report.ok:
             manifest.parent.mkdir(parents=True, exist_ok=True)
             manifest.write_text(json.dumps(services.engine.library.digests, indent=1), encoding="utf-8")

@@ -20,18 +20,19 @@ log = logging.getLogger("bot.serve")
 
 
 async def _serve_channels(services: Services) -> None:
-    """Telegram (when a token is set) and the HTTP server (when WeChat is configured), together.
+    """Telegram (when a token is set) and the HTTP server (WeChat and/or the admin console), together.
 
     One stop event ends both: uvicorn owns SIGINT/SIGTERM when it runs and sets the event
     when it exits; otherwise the event is set by the signal handlers installed here.
     """
     stop = asyncio.Event()
     runs = []
-    runs_http = bool(services.settings.wechat_token)
+    runs_http = bool(services.settings.wechat_token or services.settings.admin_password)
     if runs_http:
-        from bot.http_app import http_server
+        from bot.http_app import http_server, log_console_url
 
         server = http_server(services)
+        log_console_url(services.settings)
 
         async def http_until_exit() -> None:
             try:
@@ -112,9 +113,10 @@ def warn_skipped(services: Services) -> None:
 
 @click.command()
 def serve() -> None:
-    """Run the bot: Telegram if TELEGRAM_BOT_TOKEN is set, WeChat if WECHAT_TOKEN is set, else a terminal chat."""
+    """Run the bot: Telegram if TELEGRAM_BOT_TOKEN is set, WeChat if WECHAT_TOKEN is set, the admin
+    console at /admin if ADMIN_PASSWORD is set; else a terminal chat."""
     settings = Settings()
-    channels = bool(settings.telegram_bot_token or settings.wechat_token)
+    channels = bool(settings.telegram_bot_token or settings.wechat_token or settings.admin_password)
     # a server logs what it does; the terminal chat keeps the screen for the conversation
     logging.basicConfig(
         level=logging.INFO if channels else logging.WARNING,

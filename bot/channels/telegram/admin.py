@@ -79,7 +79,7 @@ async def _reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     st = state(context)
     who = f"telegram:{update.effective_user.id}"
     try:
-        report = await asyncio.to_thread(st.engine.reload, who, "telegram")
+        report = await asyncio.to_thread(st.services.reload, who, "telegram")  # every running bot follows
     finally:
         st.reload_lock.release()
     log.info("reload by telegram admin %s: ok=%s %s", st.log_id(update.effective_user.id), report.ok, report.error)

@@ -125,6 +125,7 @@ def serve() -> None:
     with running(lambda: build_services(settings)) as services:
         warn_skipped(services)
         services.engine.warm_up()
+        services.start_watching()  # a reload published by any process reaches this one (closed with services)
         if channels:
             asyncio.run(_serve_channels(services))
         else:

@@ -1,5 +1,10 @@
 """One tokenization pipeline for passages and queries: jieba + a domain dictionary.
 
+Segmentation runs on ``rjieba`` (jieba-rs: the same dictionary, HMM and search logic in
+Rust, ~15× faster); tests/test_tokenize.py checks that its tokens equal jieba's on every
+passage and heading of corpus/ with the corpus's words added.  Python jieba is loaded only
+when its part-of-speech tagger is first needed (a second and a half at start otherwise).
+
 Numbered programmes ("1226", "125510", "1+7+2+N", "5+4") stay whole; terms the
 articles put in quotes (红色物业, 暖新之家, 七星九美十三香 …) become dictionary words
 at load time; a quoted single number (“1”即…) becomes a marker token ``q:1`` so that
@@ -16,9 +21,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from importlib.metadata import version
+from typing import Any, Protocol
 
 import jieba
+import rjieba
 
 from retrieval.diskcache import cached
 from retrieval.text import fullwidth_to_ascii, strip_controls
@@ -31,6 +38,38 @@ QUOTED_TERM = re.compile(r"[“\"]([\u4e00-\u9fffA-Za-z0-9+]{2,10})[”\"]")
 _PROTECTED = re.compile(f"{QUOTED_NUMBER.pattern}|{PROGRAM_CODE.pattern}")
 _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
 DOMAIN_FREQ = 200_000
+SEGMENTER = f"rjieba-{version('rjieba')}/jieba-{jieba.__version__}"  # what the tokens depend on besides this code
+
+
+class Segmenter(Protocol):
+    def cut(self, text: str, hmm: bool = True) -> list[str]: ...
+
+    def has_word(self, word: str) -> bool: ...
+
+    def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int: ...
+
+
+class JiebaSegmenter:
+    """Python jieba behind rjieba's interface (the reference the tests compare rjieba with)."""
+
+    def __init__(self) -> None:
+        self.tokenizer = jieba.Tokenizer()
+        self.tokenizer.initialize()
+
+    def cut(self, text: str, hmm: bool = True) -> list[str]:
+        return list(self.tokenizer.cut(text, HMM=hmm))
+
+    def has_word(self, word: str) -> bool:
+        return self.tokenizer.FREQ.get(word, 0) > 0
+
+    def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int:
+        self.tokenizer.add_word(word, freq=freq, tag=tag)
+        return freq or 0
+
+
+def segmenter(kind: str = "rjieba") -> Segmenter:
+    """A fresh segmenter with jieba's default dictionary: "rjieba" (used) or "jieba" (reference)."""
+    return rjieba.Jieba() if kind == "rjieba" else JiebaSegmenter()
 
 
 def quoted_terms(text: str) -> set[str]:
@@ -55,9 +94,9 @@ def code_parts(code: str) -> list[str]:
 class Tokenizer:
     """jieba in search mode with the corpus's own words; stop words removed."""
 
-    def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = ()) -> None:
-        self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+    def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = (), engine: str = "rjieba") -> None:
+        self._segmenter = segmenter(engine)
+        self._python: jieba.Tokenizer | None = None  # for the POS tagger, made on first use
         self.stopwords = frozenset(stopwords)
         self.added_words: set[str] = set()
         self._pos: Any = None  # jieba.posseg.POSTokenizer, made on first use
@@ -69,16 +108,19 @@ class Tokenizer:
     def add_word(self, word: str) -> None:
         word = word.strip()
         if len(word) >= 2 and word not in self.added_words:
-            self._jieba.add_word(word, freq=DOMAIN_FREQ)
-            self.added_words.add(word)
+            self._segmenter.add_word(word, DOMAIN_FREQ, None)
+            with self._pos_lock:
+                self.added_words.add(word)
+                if self._python is not None:
+                    self._python.add_word(word, freq=DOMAIN_FREQ)
 
     def is_word(self, text: str) -> bool:
-        return self._jieba.FREQ.get(text, 0) > 0
+        return self._segmenter.has_word(text)
 
     def _segment(self, text: str) -> Iterable[str]:
         """jieba's search mode, but every dictionary word inside a long word, not only 2–3 grams."""
-        freq = self._jieba.FREQ
-        for word in self._jieba.cut(text, HMM=True):
+        has_word = self._segmenter.has_word
+        for word in self._segmenter.cut(text, True):
             if word in self.stopwords:
                 continue  # nor its pieces: 什么时候 is no question about 时候
             n = len(word)
@@ -86,7 +128,7 @@ class Tokenizer:
                 for size in range(2, n):
                     for start in range(n - size + 1):
                         piece = word[start:start + size]
-                        if freq.get(piece):
+                        if has_word(piece):
                             yield piece
             yield word
 
@@ -117,7 +159,12 @@ class Tokenizer:
         if self._pos is None:
             with self._pos_lock:
                 if self._pos is None:
-                    self._pos = _pos_tagger(self._jieba)
+                    python = jieba.Tokenizer()
+                    python.initialize()
+                    for word in self.added_words:
+                        python.add_word(word, freq=DOMAIN_FREQ)
+                    self._python = python
+                    self._pos = _pos_tagger(python)
         return self._pos
 
     def tagged(self, text: str) -> tuple[tuple[str, str], ...]:
@@ -137,14 +184,14 @@ class Tokenizer:
     def word_starts(self, text: str) -> set[int]:
         """Offsets in ``text`` where jieba starts a word."""
         starts, offset = set(), 0
-        for word in self._jieba.cut(text, HMM=True):
+        for word in self._segmenter.cut(text, True):
             starts.add(offset)
             offset += len(word)
         return starts
 
     def pieces(self, word: str) -> list[str]:
         """Smaller units of a word: its dictionary sub-words, else its characters."""
-        parts = [p for p in self._jieba.cut(word, HMM=False) if p != word]
+        parts = [p for p in self._segmenter.cut(word, False) if p != word]
         return parts if len(parts) > 1 else [c for c in word if c != word]
 
     def tokenize(self, text: str) -> list[str]:

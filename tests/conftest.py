@@ -52,3 +52,4 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+from pg_support import db_url, own_postgres, pg_url, postgres_server  # noqa: E402,F401  # a real PostgreSQL

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bot.answers import compose_answer, compose_article_page, compose_more, compose_no_answer
-from bot.conversation import ChatState, Conversations, is_follow_up, resolve
+from bot.conversation import ChatState, Conversations, StateStore, is_follow_up, resolve
 from bot.corrections import CorrectionBook, passage_for
 from bot.messages import Incoming, Lang, Reply, ReplyKind
 from bot.records import Feedback, NullSink, ReloadReport, Sink, exchange_of
@@ -22,7 +22,8 @@ from bot.semantic import ProgressLine, make_embedder
 from bot.texts import text as ui
 from retrieval.embedding import DEFAULT_MODEL
 from retrieval.english import cedict
-from retrieval.library import Library, build_library, with_vectors
+from retrieval.library import Library, build_library
+from retrieval.persist import add_vectors, open_library
 from retrieval.vectors import Embedder
 from retrieval.names import main_entity
 from retrieval.loader import read_lines
@@ -39,10 +40,12 @@ _TRIM = re.compile(r"^[\s。！？!?.,，~～]+|[\s。！？!?.,，~～]+$")
 
 
 class Engine:
-    def __init__(self, library: Library, *, sink: Sink | None = None, ttl_s: float = 1800) -> None:
+    def __init__(
+        self, library: Library, *, sink: Sink | None = None, ttl_s: float = 1800, states: StateStore | None = None
+    ) -> None:
         self.library = library
         self.sink: Sink = sink or NullSink()
-        self.conversations = Conversations(ttl_s)
+        self.conversations = Conversations(ttl_s, store=states)  # in memory unless a shared store is given
         self.corrections = CorrectionBook()  # the admin's corrected answers (kept in the database by Services)
         self._reload_lock = threading.Lock()
 
@@ -55,6 +58,7 @@ class Engine:
         ttl_s: float = 1800,
         model: str = DEFAULT_MODEL,
         data_dir: Path | None = None,
+        states: StateStore | None = None,
     ) -> Engine:
         """An engine over ``corpus_dir``, with semantic search by ``model`` ("none": BM25 alone);
         passage vectors are cached in ``data_dir`` (in memory without one)."""
@@ -71,11 +75,11 @@ class Engine:
             word_tags()
 
         threading.Thread(target=load, name="model-loader", daemon=True).start()
-        library = build_library(Path(corpus_dir))
+        library = open_library(Path(corpus_dir), data_dir)  # saved in data_dir: loaded, not rebuilt
         model_ready.wait()
         if loaded and loaded[0] is not None:
-            library = with_vectors(library, loaded[0], ProgressLine())
-        engine = cls(library, sink=sink, ttl_s=ttl_s)
+            library = add_vectors(library, loaded[0], ProgressLine())
+        engine = cls(library, sink=sink, ttl_s=ttl_s, states=states)
         threading.Thread(target=engine.warm_up, name="engine-warm-up", daemon=True).start()
         return engine
 
@@ -121,6 +125,7 @@ class Engine:
             print(f"engine error on {msg.text[:80]!r}: {exc!r}", file=sys.stderr)
             lang: Lang = detect_lang(msg.text or "")
             reply = Reply(ReplyKind.NOTICE, lang, msg.text, intro=ui("error", lang), error=repr(exc))
+        self.conversations.save(msg.channel, msg.chat_id)  # one save per turn (none when it loaded no state)
         self._log(msg, reply, (time.perf_counter() - started) * 1000)
         return reply
 
@@ -227,6 +232,7 @@ class Engine:
         if not target:
             return False
         vote = state.record_vote(target, msg.user_id, up, reason)
+        self.conversations.save(msg.channel, msg.chat_id)
         if vote is None:
             return False
         if not vote:

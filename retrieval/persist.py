@@ -1,0 +1,298 @@
+"""The built library saved in the data dir, so a restart or a second worker loads it instead of
+rebuilding: ``DATA_DIR/index/<corpus digest>/``.
+
+The digest covers every file under corpus/ (articles, metadata, word lists), the code that
+turns them into passages and tokens, and the segmenter's version: a changed corpus gets a
+new folder, an unchanged one is found again.  The arrays (postings, weights, passage
+vectors) are ``.npy`` files opened with ``np.load(mmap_mode="r")``: workers on one machine
+share their pages.  The articles and passages are one ``marshal`` file (plain tuples; no
+code runs on load, unlike pickle).
+
+A folder is written under a temporary name and renamed into place, so two workers starting
+together never see half of one (the second rename loses and its copy is dropped).  A saved
+folder that can't be read is rebuilt with a warning, never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import marshal
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.cleanup import Block
+from retrieval.index import ARRAYS, BM25Index
+from retrieval.lexicon import load_lexicon
+from retrieval.library import Library, TokenCache, build_library, meaning_texts, with_vectors
+from retrieval.passages import Article, Passage
+from retrieval.tokenize import SEGMENTER, Tokenizer
+from retrieval.vectors import Embedder, Progress
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+FOLDER = "index"
+SAVED = "saved_folder"  # Library.memo key: where the library was saved
+KEEP = 3  # saved versions kept (another worker may still be serving an older one)
+_CODE = ("cleanup.py", "index.py", "library.py", "lexicon.py", "loader.py", "passages.py", "persist.py", "text.py",
+         "tokenize.py")
+_CORRUPT = (OSError, ValueError, KeyError, EOFError, TypeError, IndexError)
+
+
+def code_version() -> str:
+    """A hash of the code that decides passages and tokens, and of the segmenter's version."""
+    digest = hashlib.sha256(f"{FORMAT}\0{SEGMENTER}".encode())
+    here = Path(__file__).parent
+    for name in _CODE:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _corpus_files(corpus_dir: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(corpus_dir):  # symlinked folders are not entered
+        dirs.sort()
+        for name in sorted(files):
+            yield Path(root) / name
+
+
+def corpus_digest(corpus_dir: Path) -> str:
+    """sha256 of every corpus file's name and bytes (a link: where it points) and of :func:`code_version`."""
+    digest = hashlib.sha256(code_version().encode())
+    for path in _corpus_files(Path(corpus_dir)):
+        digest.update(b"\0" + str(path.relative_to(corpus_dir)).encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            digest.update(("link:" + os.readlink(path)).encode("utf-8", "surrogateescape") if path.is_symlink()
+                          else path.read_bytes())
+        except OSError as exc:
+            digest.update(f"unreadable:{exc.errno}".encode())
+    return digest.hexdigest()
+
+
+class TermLists(Sequence[list[str]]):
+    """Each passage's distinct terms, read from a saved forward index (what ``body_tokens`` is after a load)."""
+
+    def __init__(self, terms: list[str], indptr: np.ndarray, term_ids: np.ndarray) -> None:
+        self.terms, self.indptr, self.term_ids = terms, indptr, term_ids
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def __getitem__(self, pid):  # type: ignore[no-untyped-def, override]
+        if isinstance(pid, slice):
+            return [self[i] for i in range(*pid.indices(len(self)))]
+        if not -len(self) <= pid < len(self):
+            raise IndexError(pid)
+        pid %= len(self)
+        return [self.terms[t] for t in self.term_ids[self.indptr[pid]:self.indptr[pid + 1]].tolist()]
+
+
+def _forward(index: BM25Index) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr by document, term ids) from the term-major postings."""
+    owners = np.repeat(np.arange(len(index.indptr) - 1, dtype=np.int32), np.diff(index.indptr))
+    order = np.argsort(index.postings_doc, kind="stable")
+    counts = np.bincount(index.postings_doc, minlength=index.n_docs)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), owners[order]
+
+
+def _write_terms(path: Path, terms: list[str]) -> None:
+    path.write_bytes("\0".join(terms).encode("utf-8", "surrogatepass"))
+
+
+def _read_terms(path: Path) -> list[str]:
+    data = path.read_bytes().decode("utf-8", "surrogatepass")
+    return data.split("\0") if data else []
+
+
+def _save_index(folder: Path, name: str, index: BM25Index) -> None:
+    for key, array in index.arrays().items():
+        np.save(folder / f"{name}.{key}.npy", np.ascontiguousarray(array))
+    indptr, term_ids = _forward(index)
+    np.save(folder / f"{name}.forward_indptr.npy", indptr)
+    np.save(folder / f"{name}.forward_terms.npy", term_ids)
+    _write_terms(folder / f"{name}.terms", index.terms)
+
+
+def _load_index(folder: Path, name: str, params: dict[str, float]) -> tuple[BM25Index, TermLists]:
+    arrays = {key: np.load(folder / f"{name}.{key}.npy", mmap_mode="r") for key in ARRAYS}
+    terms = _read_terms(folder / f"{name}.terms")
+    index = BM25Index.from_arrays(arrays, terms, **params)
+    indptr = np.load(folder / f"{name}.forward_indptr.npy", mmap_mode="r")
+    term_ids = np.load(folder / f"{name}.forward_terms.npy", mmap_mode="r")
+    if len(indptr) != index.n_docs + 1 or len(term_ids) != len(index.postings_doc):
+        raise ValueError(f"saved {name} forward index does not fit its index")
+    return index, TermLists(terms, indptr, term_ids)
+
+
+def _article_rows(library: Library) -> list[tuple]:
+    rows = []
+    for a in library.articles.values():
+        passages = [(p.pid, p.position, p.section, p.text, p.paragraph) for p in a.passages]
+        blocks = [(b.kind, b.text) for b in a.blocks]
+        rows.append((a.article_id, a.title, a.path, a.year, tuple(a.districts), a.source, a.byline, a.digest,
+                     a.traditional, list(a.headings), blocks, passages))
+    return rows
+
+
+def _articles_from(rows: list[tuple]) -> dict[str, Article]:
+    articles: dict[str, Article] = {}
+    for (article_id, title, path, year, districts, source, byline, digest, traditional, headings, blocks,
+         passages) in rows:
+        article = Article(article_id, title, path, year, tuple(districts), source, byline, digest, bool(traditional))
+        article.headings = list(headings)
+        article.blocks = [Block(kind, text) for kind, text in blocks]
+        article.passages = [Passage(pid, article_id, position, section, text, paragraph)
+                            for pid, position, section, text, paragraph in passages]
+        articles[article_id] = article
+    return articles
+
+
+def save(library: Library, folder: Path, digest: str) -> None:
+    """Write ``library`` to ``folder`` (which must not exist yet) through a temporary folder beside it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+    try:
+        _save_index(temp, "body", library.index)
+        if library.heading_index is not None:
+            _save_index(temp, "heading", library.heading_index)
+        np.save(temp / "same_section.npy", np.asarray(library.same_section, dtype=np.float64))
+        state = (_article_rows(library), sorted(library.tokenizer.added_words), list(library.skipped))
+        (temp / "library.marshal").write_bytes(marshal.dumps(state))
+        params = {"k1": library.index.k1, "b": library.index.b, "epsilon": library.index.epsilon}
+        meta = {"format": FORMAT, "digest": digest, "passages": len(library.passages), "params": params,
+                "heading": library.heading_index is not None, "saved": time.time()}
+        (temp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        try:
+            os.rename(temp, folder)
+        except OSError:
+            if not (folder / "meta.json").exists():
+                raise
+            # another worker saved the same version first: keep theirs
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def load(corpus_dir: Path, folder: Path, digest: str) -> Library:
+    """The library saved in ``folder``; raises one of OSError, ValueError, … when it is unreadable."""
+    started = time.perf_counter()
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT or meta.get("digest") != digest:
+        raise ValueError("saved index is of another version")
+    params = {k: float(v) for k, v in meta["params"].items()}
+    rows, added, skipped = marshal.loads((folder / "library.marshal").read_bytes())
+    articles = _articles_from(rows)
+    passages = [p for a in articles.values() for p in a.passages]
+    index, body_tokens = _load_index(folder, "body", params)
+    heading_index, heading_tokens = _load_index(folder, "heading", params) if meta["heading"] else (None, [])
+    same = np.load(folder / "same_section.npy", mmap_mode="r")
+    if not (len(passages) == meta["passages"] == index.n_docs == len(same)) or any(
+        p.pid != i for i, p in enumerate(passages)
+    ):
+        raise ValueError("saved passages do not match the saved index")
+    lexicon = load_lexicon(corpus_dir)
+    tokenizer = Tokenizer([*lexicon.user_words, *added], lexicon.stopwords)
+    return Library(
+        corpus_dir=corpus_dir, articles=articles, passages=passages, tokenizer=tokenizer, lexicon=lexicon,
+        index=index, body_tokens=body_tokens, heading_tokens=heading_tokens,  # type: ignore[arg-type]
+        heading_index=heading_index, same_section=same, skipped=[tuple(s) for s in skipped],
+        cache=TokenCache(frozenset(tokenizer.added_words), {}, {a.digest: a.blocks for a in articles.values()}),
+        build_seconds=time.perf_counter() - started,
+    )
+
+
+def _prune(parent: Path, keep: Path) -> None:
+    """Drop all but the newest KEEP saved versions (and temporary folders over an hour old)."""
+    try:
+        folders = sorted((p for p in parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    kept = 0
+    for path in folders:
+        if path.name.startswith("."):
+            if time.time() - path.stat().st_mtime > 3600:
+                shutil.rmtree(path, ignore_errors=True)
+        elif path == keep or kept < KEEP - 1:
+            kept += path != keep
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _set_aside(folder: Path) -> None:
+    """Move a damaged saved folder out of the way (renamed, then removed)."""
+    trash = folder.with_name(f".trash-{folder.name}-{os.getpid()}")
+    try:
+        os.rename(folder, trash)
+    except OSError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def open_library(
+    corpus_dir: Path, data_dir: Path | None, *, embedder: Embedder | None = None, progress: Progress | None = None
+) -> Library:
+    """corpus/ as a library: loaded from ``data_dir`` when this corpus version was saved there,
+    else built (and saved). Without a data dir it is simply built. With an ``embedder``, the
+    passage vectors are saved and loaded beside the index (see :func:`with_saved_vectors`)."""
+    corpus_dir = Path(corpus_dir)
+    if data_dir is None:
+        return build_library(corpus_dir, embedder=embedder, progress=progress)
+    digest = corpus_digest(corpus_dir)
+    folder = Path(data_dir) / FOLDER / digest[:40]
+    library: Library | None = None
+    if folder.exists():
+        try:
+            library = load(corpus_dir, folder, digest)
+        except _CORRUPT as exc:
+            log.warning("saved index %s is unreadable (%r): rebuilding it", folder, exc)
+            _set_aside(folder)
+    if library is None:
+        library = build_library(corpus_dir)
+        try:
+            save(library, folder, digest)
+            _prune(folder.parent, folder)
+        except OSError as exc:
+            log.warning("could not save the index to %s (%r); the next start builds it again", folder, exc)
+    library.memo[SAVED] = folder
+    return with_saved_vectors(library, embedder, folder, progress) if embedder is not None else library
+
+
+def add_vectors(library: Library, embedder: Embedder, progress: Progress | None = None) -> Library:
+    """``library`` with passage vectors: saved beside its index when it came from :func:`open_library`
+    with a data dir, else from the embedder (and its own cache)."""
+    folder = library.memo.get(SAVED)
+    if isinstance(folder, Path) and folder.is_dir():
+        return with_saved_vectors(library, embedder, folder, progress)
+    return with_vectors(library, embedder, progress)
+
+
+def with_saved_vectors(library: Library, embedder: Embedder, folder: Path, progress: Progress | None = None) -> Library:
+    """``library`` with its passage vectors: ``folder/vectors-<model>.npy`` memory-mapped when saved
+    there, else embedded (the embedder's own cache first) and saved."""
+    path = folder / f"vectors-{embedder.name}.npy"
+    try:
+        vectors = np.load(path, mmap_mode="r")
+        if vectors.ndim != 2 or len(vectors) != len(library.passages):
+            raise ValueError("saved vectors do not match the passages")
+    except FileNotFoundError:
+        vectors = None
+    except _CORRUPT as exc:
+        log.warning("saved vectors %s are unreadable (%r): embedding again", path, exc)
+        vectors = None
+    if vectors is None:
+        vectors = embedder.passages(meaning_texts(library.passages, library.articles, library.lexicon), progress)
+        try:
+            handle, temp = tempfile.mkstemp(dir=folder, suffix=".npy.tmp")
+            with os.fdopen(handle, "wb") as out:
+                np.save(out, np.asarray(vectors))
+            os.replace(temp, path)
+        except OSError as exc:
+            log.warning("could not save vectors to %s (%r)", path, exc)
+    return replace(library, embedder=embedder, vectors=vectors, memo={SAVED: folder})

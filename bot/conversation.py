@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.messages import Quote
 
@@ -65,31 +67,93 @@ class ChatState:
         return True
 
 
-class Conversations:
-    """Thread-safe store of chat states that expire after ``ttl_s`` idle seconds."""
+class StateStore(Protocol):
+    """Where conversation states live between turns (as python-telegram-bot's persistence):
+    :class:`MemoryStates` in one process, ``bot.state.DatabaseStates`` for several workers."""
 
-    def __init__(self, ttl_s: float = 1800, clock: Callable[[], float] = time.monotonic, limit: int = 100_000):
-        self.ttl_s = ttl_s
+    def load(self, channel: str, chat_id: str) -> ChatState | None:
+        """The chat's state, None when it has none or it expired."""
+        ...
+
+    def save(self, channel: str, chat_id: str, state: ChatState, ttl_s: float) -> None:
+        """Keep STATE for TTL_S idle seconds from now."""
+        ...
+
+    def drop(self, channel: str, chat_id: str) -> None: ...
+
+
+class MemoryStates:
+    """States in this process's memory (tests, the terminal, a single worker): the same object every
+    turn, forgotten ``ttl_s`` after its last save; past ``limit`` chats, expired (else the oldest) go."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, limit: int = 100_000) -> None:
         self.clock = clock
         self.limit = limit
-        self._states: dict[tuple[str, str], ChatState] = {}
+        self._states: dict[tuple[str, str], tuple[float, ChatState]] = {}  # → (expires, state)
         self._lock = threading.Lock()
 
-    def get(self, channel: str, chat_id: str) -> ChatState:
+    def load(self, channel: str, chat_id: str) -> ChatState | None:
+        with self._lock:
+            kept = self._states.get((channel, chat_id))
+            if kept is None:
+                return None
+            if self.clock() > kept[0]:
+                del self._states[(channel, chat_id)]
+                return None
+            return kept[1]
+
+    def save(self, channel: str, chat_id: str, state: ChatState, ttl_s: float) -> None:
         now = self.clock()
         with self._lock:
-            state = self._states.get((channel, chat_id))
-            if state is None or now - state.touched > self.ttl_s:
-                if len(self._states) >= self.limit:
-                    self._expire(now)
-                state = ChatState()
-                self._states[(channel, chat_id)] = state
-            state.touched = now
-            return state
+            if (channel, chat_id) not in self._states and len(self._states) >= self.limit:
+                expired = [k for k, (until, _) in self._states.items() if now > until]
+                for key in expired or list(self._states)[:1]:
+                    del self._states[key]
+            self._states[(channel, chat_id)] = (now + ttl_s, state)
 
-    def _expire(self, now: float) -> None:
-        for key in [k for k, s in self._states.items() if now - s.touched > self.ttl_s] or list(self._states)[:1]:
-            del self._states[key]
+    def drop(self, channel: str, chat_id: str) -> None:
+        with self._lock:
+            self._states.pop((channel, chat_id), None)
+
+
+class Conversations:
+    """The engine's side of the state store: :meth:`get` a chat's state (a new one when it has none
+    or it expired after ``ttl_s`` idle seconds), :meth:`save` it once at the end of the turn."""
+
+    def __init__(self, ttl_s: float = 1800, clock: Callable[[], float] = time.monotonic, limit: int = 100_000,
+                 store: StateStore | None = None) -> None:  # fmt: skip
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self.store: StateStore = store if store is not None else MemoryStates(lambda: self.clock(), limit)
+        self._turn = threading.local()  # the states this thread's current turn loaded
+
+    def get(self, channel: str, chat_id: str) -> ChatState:
+        try:
+            state = self.store.load(channel, chat_id)
+        except Exception as exc:  # the database away: answer without the earlier turns
+            print(f"conversation state unavailable ({exc!r}); starting afresh", file=sys.stderr)
+            state = None
+        if state is None:
+            state = ChatState()
+        state.touched = self.clock()
+        self._loaded()[(channel, chat_id)] = state
+        return state
+
+    def save(self, channel: str, chat_id: str) -> None:
+        """Keep the state this turn loaded for (channel, chat_id); nothing when it loaded none."""
+        state = self._loaded().pop((channel, chat_id), None)
+        if state is None:
+            return
+        try:
+            self.store.save(channel, chat_id, state, self.ttl_s)
+        except Exception as exc:  # never breaks the reply; the next turn starts afresh
+            print(f"could not save the conversation state ({exc!r})", file=sys.stderr)
+
+    def _loaded(self) -> dict[tuple[str, str], ChatState]:
+        loaded = getattr(self._turn, "states", None)
+        if loaded is None:
+            loaded = self._turn.states = {}
+        return loaded
 
 
 def is_follow_up(state: ChatState, question: str, own_topic: bool) -> bool:

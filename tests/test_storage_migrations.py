@@ -12,7 +12,8 @@ from test_architecture import PLATFORM, _imports
 from bot.storage.db import current_revision, downgrade, head_revision, make_engine, script_location, upgrade
 from bot.storage.models import Base
 
-TABLES = {"exchanges", "feedback", "reloads", "review_marks", "corrections", "corpus_generation"}
+TABLES = {"exchanges", "feedback", "reloads", "review_marks", "corrections", "corpus_generation",
+          "chat_states", "once_replies", "outbox", "rate_limits"}
 
 
 def _tables(engine) -> set[str]:

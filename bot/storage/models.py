@@ -140,3 +140,4 @@ class GenerationRow(Base):
     value: Mapped[int] = mapped_column(Integer)
     origin: Mapped[str] = mapped_column(String(32), default="")
     time: Mapped[datetime] = mapped_column()
+from bot.storage import state_models  # noqa: E402,F401  # the shared-state tables join Base.metadata

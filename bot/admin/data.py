@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.records import ReloadReport
+from bot.storage.overview import channels_seen
 from bot.storage.periods import parse_since
 from bot.storage.review import Filters, LogEntry, QueueItem, iter_entries, review_queue
 
@@ -120,12 +121,7 @@ def exchanges(services: "Services", params: Mapping[str, str]) -> list[dict[str,
 
 
 def channels(services: "Services") -> list[str]:
-    from sqlalchemy import select
-
-    from bot.storage.models import ExchangeRow
-
-    with services.store.session() as session:
-        return sorted(session.scalars(select(ExchangeRow.channel).distinct()))
+    return channels_seen(services.store)
 
 
 def queue_item(item: QueueItem, tz: tzinfo) -> dict[str, Any]:

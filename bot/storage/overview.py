@@ -83,3 +83,9 @@ def compute_overview(
     result.latency_p50_ms, result.latency_p95_ms = percentile(every, 0.5), percentile(every, 0.95)
     result.channels = dict(sorted(result.channels.items(), key=lambda kv: (-kv[1].questions, kv[0])))
     return result
+
+
+def channels_seen(store: HasSession) -> list[str]:
+    """Every channel the log has an exchange from, by name."""
+    with store.session() as session:
+        return sorted(session.scalars(select(ExchangeRow.channel).distinct()))

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.records import Feedback, utcnow
 from bot.storage import make_engine, open_store
 from bot.storage.db import head_revision
-from bot.storage.review import recent
+from bot.storage.review import Filters, recent
 
 TODAY = utcnow()  # the CLI filters by the real clock
 UNANSWERED = exchange("火星上有什么？", answered=False, channel="telegram", days_ago=0.3, now=TODAY)
@@ -43,17 +43,25 @@ def filled(env):
     return env
 
 
-def run(*args: str, code: int = 0) -> str:
+def run(*args: str, code: int = 0, stderr: bool = False) -> str:
     result = CliRunner().invoke(main, list(args))
     assert result.exit_code == code, result.output
-    return result.stdout
+    return result.stderr if stderr else result.stdout
 
 
 def test_logs_lists_recent_exchanges(filled):
-    out = run("logs")
+    out = run("logs", "--format", "table")
     for record in (UNANSWERED, UNANSWERED_TRAD, ANSWERED, DOWNVOTED, OLD):
         assert record.message in out
     assert "5 exchange(s)" in out
+
+
+def test_logs_piped_is_one_line_per_exchange(filled):
+    """Not a terminal (CliRunner's stdout): a header, then one tab-separated line per exchange."""
+    header, *lines = run("logs").splitlines()
+    assert header.split("\t")[:6] == ["time", "channel", "source", "answered", "kind", "question"]
+    assert sorted(line.split("\t")[5] for line in lines) == sorted(
+        r.message for r in (UNANSWERED, UNANSWERED_TRAD, ANSWERED, DOWNVOTED, OLD))
 
 
 @pytest.mark.parametrize(
@@ -74,7 +82,7 @@ def test_logs_filters(filled, args, shown, hidden):
 
 
 def test_logs_unanswered_is_the_grouped_review_queue(filled):
-    out = run("logs", "unanswered")
+    out = run("logs", "unanswered", "--format", "table")
     assert "Review queue: 2 question(s)" in out
     assert "+1 variants" in out  # 火星上有什么？ and 火星上有什麼 are one question
     assert DOWNVOTED.message in out and "历下区志愿服务段落" in out
@@ -102,16 +110,20 @@ def test_logs_purge(filled):
 
 
 def test_stats_command(filled):
-    out = run("stats")
+    out = run("stats", "--format", "table")
     assert "5 questions" in out and "answered 3 (60%)" in out  # ANSWERED, DOWNVOTED, OLD
     assert "👎 1" in out and "Per channel" in out and "telegram" in out
     assert "火星上有什么？" in out or "火星上有什麼" in out
 
 
 def test_empty_database_says_so(env):
-    assert "No exchanges logged yet" in run("logs")
-    assert "empty" in run("logs", "unanswered")
-    assert "No questions logged yet" in run("stats")
+    assert "No exchanges logged yet" in run("logs", "--format", "table")
+    assert "empty" in run("logs", "unanswered", "--format", "table")
+    assert "No questions logged yet" in run("stats", "--format", "table")
+    for args in (["logs"], ["logs", "--format", "json"], ["logs", "unanswered"]):
+        assert run(*args) == ""  # piped: stdout holds data only, the notice goes to stderr
+    assert "No exchanges logged yet" in run("logs", stderr=True)
+    assert "empty" in run("logs", "unanswered", stderr=True)
 
 
 def test_bad_ages_are_usage_errors(env):
@@ -133,7 +145,9 @@ def test_db_downgrade_and_upgrade(env):
 def test_cli_ask_is_logged_with_channel_cli(env):
     run("ask", "章丘区有哪些党建做法？")
     store = open_store(Settings(_env_file=None))
-    [entry] = recent(store, limit=None)
+    [entry] = recent(store, Filters(source=None), limit=None)
+    user_traffic = recent(store, limit=None)
     store.close()
-    assert (entry.channel, entry.message) == ("cli", "章丘区有哪些党建做法？")
+    assert (entry.channel, entry.message, entry.source) == ("cli", "章丘区有哪些党建做法？", "ask")
+    assert user_traffic == []  # an `ask` run is not user traffic
     assert entry.chat_id and entry.chat_id != "cli-ask"  # hashed

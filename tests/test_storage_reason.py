@@ -71,7 +71,7 @@ def test_reason_kind_drops_the_particulars() -> None:
 
 
 def test_logs_unanswered_shows_reasons_and_groups_by_them(filled: Path) -> None:
-    out = run("logs", "unanswered")
+    out = run("logs", "unanswered", "--format", "table")
     assert "declined because" in out
     assert "unknown name: 青岛市 · 2×, +1 other" in out
     assert "wrong place: 天桥 · 1×" in out

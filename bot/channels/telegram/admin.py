@@ -115,4 +115,5 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await _admin(update, context, "unanswered"):
-        await _send_review(update, context, "format_queue_text", limit=UNANSWERED_LIMIT)
+        below = state(context).engine.low_confidence_below  # answered, but worth a look
+        await _send_review(update, context, "format_queue_text", limit=UNANSWERED_LIMIT, low_confidence_below=below)

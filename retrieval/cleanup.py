@@ -101,8 +101,8 @@ def _unwrap(lines: list[_Raw], width: float, is_word: Callable[[str], bool]) -> 
             and not _INNER_PUNCT.search(raw.text)
             and not ends_sentence(raw.text)
             and not _joins_across(raw.text, following, is_word)
-        ):
-            out.append(raw)  # a heading, a byline or furniture: a line of its own
+        ) or (i == 0 and w < width - 3 and _looks_like_heading(raw.text)):
+            out.append(raw)  # a heading, a byline or furniture: a line of its own (a title may hold "：" or "，")
             continue
         current.append(raw)
         if ends_sentence(raw.text) and w <= width - 1.5:
@@ -132,6 +132,7 @@ def _merge_cut_paragraphs(raws: list[_Raw], is_word: Callable[[str], bool]) -> l
         prev = out[-1] if out else None
         if (
             prev is not None
+            and not _is_title_line(prev, out)
             and raw.blank_before <= 1
             and (display_width(prev.text) > 30 or _INNER_PUNCT.search(prev.text))
             and not _looks_like_heading(raw.text, 20)
@@ -141,6 +142,11 @@ def _merge_cut_paragraphs(raws: list[_Raw], is_word: Callable[[str], bool]) -> l
         else:
             out.append(raw)
     return out
+
+
+def _is_title_line(raw: _Raw, out: list[_Raw]) -> bool:
+    """The text's first line, short and shaped like a heading: its title, never the start of a paragraph."""
+    return len(out) == 1 and raw is out[0] and raw.blank_before >= 99 and _looks_like_heading(raw.text, 30)
 
 
 def _classify(raw: _Raw, first: bool, gap: int = 1, front: bool = False) -> BlockKind | None:

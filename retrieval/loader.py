@@ -11,8 +11,8 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from charset_normalizer import from_bytes
 
@@ -50,37 +50,55 @@ def decode(data: bytes) -> str:
     return str(best)
 
 
-class _HTMLText(HTMLParser):
-    BLOCKS = {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "section", "article", "title"}
-    SKIP = {"script", "style", "noscript", "head", "nav", "footer"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self._skip += 1
-        elif tag in self.BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
-        elif tag in self.BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data.replace("\n", " "))
+_TITLE_PARTS = re.compile(r"\s*[|｜_]\s*|\s+[-–—－·]\s+")  # "headline_site name", "site - section - headline"
 
 
-def html_to_text(html: str) -> str:
-    parser = _HTMLText()
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.parts)
+def _texts(tree: Any, xpath: str) -> list[str]:
+    found = []
+    for node in tree.xpath(xpath):
+        text = node if isinstance(node, str) else node.text_content()
+        text = " ".join(str(text).split())
+        if text:
+            found.append(text)
+    return found
+
+
+def html_title(tree: Any) -> str:
+    """The headline of an HTML page: an ``<h1>`` that is not a link or the site's name, else the
+    longest part of og:title or ``<title>`` once the site's name and the navigation's link texts are
+    dropped, else the first ``<h2>``. "" when the page names none (never the navigation bar)."""
+    links = set(_texts(tree, "//a"))
+    site = set(_texts(tree, "//meta[@property='og:site_name']/@content"))
+    heads = _texts(tree, "//meta[@property='og:title']/@content") + _texts(tree, "//title")
+    parts = [part for head in heads for part in _TITLE_PARTS.split(head) if part.strip()]
+    head = max((p for p in parts if p not in site and p not in links), key=len, default="")
+    others = site | (set(parts) - {head})  # the site's name as <title> spells it
+    for h1 in _texts(tree, "//h1[not(ancestor::a)]"):
+        if h1 not in links and h1 not in others:
+            return h1
+    return head or next((h for h in _texts(tree, "//h2") if h not in links), "")
+
+
+def html_article(html: str) -> tuple[str, str]:
+    """(title, body text) of an HTML page: the body by trafilatura's main-content extraction, which
+    leaves out navigation bars, breadcrumbs, sidebars, share buttons and footers."""
+    import lxml.html  # loaded with the first HTML article
+    import trafilatura
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError) as exc:
+        raise UnreadableFile(f"not HTML ({exc})") from exc
+    title = html_title(tree)
+    body = ""
+    for precise in (True, False):  # a short page has too little text for the precise mode
+        document = trafilatura.bare_extraction(html, favor_precision=precise, favor_recall=not precise,
+                                               include_comments=False, include_tables=True)  # fmt: skip
+        body = (getattr(document, "text", "") or "").strip()
+        if body:
+            break
+    lines = [line.strip() for line in body.splitlines() if line.strip() and line.strip() != title]
+    return title, "\n\n".join(lines)
 
 
 def markdown_to_text(md: str) -> str:
@@ -92,25 +110,40 @@ def markdown_to_text(md: str) -> str:
     return re.sub(r"^\s*([-*_]\s*){3,}$", "", md, flags=re.M)
 
 
-def read_article_text(path: Path) -> tuple[str, str]:
-    """The plain text of one article file and the sha256 of its bytes."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+def article_text(name: str, data: bytes) -> tuple[str, str]:
+    """(plain text, title) of an article file named NAME holding DATA; the title is "" unless the
+    format names one (an HTML page's headline). Raises UnreadableFile with the reason."""
     if not data.strip():
         raise UnreadableFile("empty file")
     if len(data) > MAX_BYTES:
         raise UnreadableFile(f"too large ({len(data)} bytes, limit {MAX_BYTES})")
     text = decode(data)
-    suffix = path.suffix.lower()
+    title = ""
+    suffix = Path(name).suffix.lower()
     if suffix in (".html", ".htm"):
-        text = html_to_text(text)
+        title, body = html_article(text)
+        text = f"{title}\n\n{body}" if title else body
     elif suffix in (".md", ".markdown"):
         text = markdown_to_text(text)
     if not re.search(r"\w", text):
         raise UnreadableFile("no text in file")
-    return text, hashlib.sha256(data).hexdigest()
+    return text, title
+
+
+def read_article_text(path: Path) -> tuple[str, str]:
+    """The plain text of one article file and the sha256 of its bytes."""
+    text, _, digest = _read_article(path)
+    return text, digest
+
+
+def _read_article(path: Path) -> tuple[str, str, str]:
+    """(text, title, sha256 of the bytes) of one article file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+    text, title = article_text(path.name, data)
+    return text, title, hashlib.sha256(data).hexdigest()
 
 
 def load_metadata(corpus_dir: Path) -> tuple[dict[str, dict[str, object]], list[tuple[str, str]]]:
@@ -157,12 +190,15 @@ def read_corpus(corpus_dir: Path) -> tuple[list[RawArticle], list[tuple[str, str
                 raise UnreadableFile(OUTSIDE)
             if path.is_dir():
                 continue
-            text, digest = read_article_text(path)
+            text, title, digest = _read_article(path)
         except UnreadableFile as exc:
             skipped.append((path.name, str(exc)))
             continue
         article_id = path.stem
-        articles.append(RawArticle(article_id, path, text, digest, metadata.get(article_id, {})))
+        meta = dict(metadata.get(article_id, {}))
+        if title and not meta.get("title"):
+            meta["title"] = title  # an HTML page's headline, unless articles.toml names the article
+        articles.append(RawArticle(article_id, path, text, digest, meta))
     for name in WORD_LISTS:
         try:
             read_word_list(corpus_dir / name)

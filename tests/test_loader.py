@@ -63,3 +63,21 @@ def test_reload_reuses_cleaned_text_of_unchanged_files(corpus_copy: Path):
     second = build_library(corpus_copy, cache=first.cache)
     assert second.articles["002_2e80cddfbcd62056"].blocks is first.articles["002_2e80cddfbcd62056"].blocks
     assert [p.text for p in second.passages] == [p.text for p in first.passages]
+
+
+BODY = ("槐荫区坚持以党建引领基层治理，在老旧小区推行红色物业模式，由社区党组织牵头，物业企业、业主委员会共同参与，"
+        "解决居民急难愁盼问题。街道党工委引入国有物业企业，成立小区党支部，组织党员志愿者每周开展环境整治，两年来共解决"
+        "停车、绿化、管线改造等问题86件。下一步将继续完善联动机制，推动物业服务质量持续提升。") * 2
+
+
+def test_a_txt_title_line_is_not_glued_to_a_hard_wrapped_first_paragraph(corpus_copy: Path):
+    wrapped = "\n".join(BODY[i : i + 22] for i in range(0, len(BODY), 22))  # a scan's ~20-character lines
+    for n, (title, gap) in enumerate([("槐荫区：以党建引领老旧小区治理", "\n"), ("党建领航，老旧小区焕新颜", "\n\n"),
+                                      ("老旧小区焕新颜", "\n")]):  # fmt: skip
+        _write(corpus_copy, f"wrapped{n}.txt", (title + gap + wrapped + "\n").encode())
+    articles = build_library(corpus_copy).articles
+    assert articles["wrapped0"].title == "槐荫区：以党建引领老旧小区治理"
+    assert articles["wrapped1"].title == "党建领航，老旧小区焕新颜"
+    assert articles["wrapped2"].title == "老旧小区焕新颜"
+    for n in range(3):
+        assert articles[f"wrapped{n}"].passages[0].text.startswith("槐荫区坚持")

@@ -94,7 +94,7 @@ class GenerationWatcher:
             self._thread.start()
         return self
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         """Stop polling; waits for a rebuild in progress (bounded by TIMEOUT)."""
         self._stop.set()
         thread = self._thread

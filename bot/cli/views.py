@@ -62,7 +62,7 @@ def admin_zone(tz: tzinfo | None) -> tzinfo:
     """The zone the admin chose (--tz), else the configured ADMIN_TIMEZONE (when Settings has one), else local."""
     if tz is not None:
         return tz
-    name = str(getattr(Settings(), "admin_timezone", "") or "")
+    name = Settings().admin_timezone
     try:
         return parse_zone(name)
     except ValueError as exc:

@@ -53,7 +53,7 @@ class SparseScores:
         self.ids = np.asarray(ids, dtype=np.int64)
         self.values = np.asarray(values, dtype=np.float64)
         self.size = size
-        self._where: dict[int, int] | None = None
+        self._where: dict[int, int | None] | None = None  # passage → position (None: not stored)
 
     @property
     def shape(self) -> tuple[int]:
@@ -63,9 +63,14 @@ class SparseScores:
         return self.size
 
     def _position(self, i: int) -> int | None:
+        """Where passage ``i`` is stored: known for what :meth:`top` returned, else one vectorised scan."""
         if self._where is None:
-            self._where = {int(pid): pos for pos, pid in enumerate(self.ids.tolist())}
-        return self._where.get(int(i))
+            self._where = {}
+        pos = self._where.get(i, -1)
+        if pos == -1:
+            found = np.flatnonzero(self.ids == i)
+            pos = self._where[i] = int(found[0]) if len(found) else None
+        return pos
 
     def __getitem__(self, i: int) -> float:
         if not -self.size <= i < self.size:
@@ -76,7 +81,7 @@ class SparseScores:
     def __setitem__(self, i: int, value: float) -> None:
         pos = self._position(i % self.size)
         if pos is None:
-            assert self._where is not None
+            self._where = dict(self._where or {})  # no longer shared with a copy
             self._where[int(i) % self.size] = len(self.ids)
             self.ids = np.append(self.ids, i % self.size)
             self.values = np.append(self.values, value)
@@ -88,7 +93,12 @@ class SparseScores:
         return np.asarray(self.values > value)
 
     def copy(self) -> SparseScores:
-        return SparseScores(self.ids, self.values.copy(), self.size)
+        """A copy of the scores; it shares what is known of where passages are stored (same ids)."""
+        twin = SparseScores(self.ids, self.values.copy(), self.size)
+        if self._where is None:
+            self._where = {}
+        twin._where = self._where
+        return twin
 
     def max(self) -> float:
         return float(self.values.max()) if len(self.values) else 0.0
@@ -100,22 +110,29 @@ class SparseScores:
 
     def top(self, k: int) -> list[int]:
         """The k best passages holding a score, best first (ties: lower index first)."""
-        ids, _ = best_of(self.ids, self.values, k, positive=False)
-        return ids.tolist()
+        positions, _ = best_of(np.arange(len(self.ids)), self.values, k, positive=False, ties=self.ids)
+        if self._where is None:
+            self._where = {}
+        chosen = self.ids[positions].tolist()
+        self._where.update(zip(chosen, positions.tolist()))
+        return chosen
 
 
-def best_of(ids: np.ndarray, values: np.ndarray, k: int, positive: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def best_of(
+    ids: np.ndarray, values: np.ndarray, k: int, positive: bool = True, ties: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The k highest ``values`` (only positive ones unless told) with their ``ids``, best first,
-    ties by lower id — without sorting them all: argpartition finds the k-th value, then only
-    the values at least that high are sorted."""
+    ties by lower id (or lower ``ties`` value) — without sorting them all: argpartition finds the
+    k-th value, then only the values at least that high are sorted."""
+    ties = ids if ties is None else ties
     if positive:
         keep = values > 0
-        ids, values = ids[keep], values[keep]
+        ids, values, ties = ids[keep], values[keep], ties[keep]
     if k <= 0 or not len(values):
         return ids[:0], values[:0]
     if k < len(values):
         kth = values[np.argpartition(-values, k - 1)[k - 1]]
         keep = values >= kth  # every tie of the k-th, so that the lower ids win
-        ids, values = ids[keep], values[keep]
-    order = np.lexsort((ids, -values))[:k]
+        ids, values, ties = ids[keep], values[keep], ties[keep]
+    order = np.lexsort((ties, -values))[:k]
     return ids[order], values[order]

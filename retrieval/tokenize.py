@@ -1,9 +1,9 @@
 """One tokenization pipeline for passages and queries: jieba + a domain dictionary.
 
 Segmentation runs on ``rjieba`` (jieba-rs: the same dictionary, HMM and search logic in
-Rust, ~15× faster); tests/test_tokenize.py checks that its tokens equal jieba's on every
-passage and heading of corpus/ with the corpus's words added.  Python jieba is loaded only
-when its part-of-speech tagger is first needed (a second and a half at start otherwise).
+Rust, 5–15× faster); tests/test_tokenize.py checks that its tokens and part-of-speech tags equal
+jieba's on every passage and heading of corpus/ with the corpus's words added.  Python jieba is
+only loaded by the reference segmenter (it costs a second and a half at start).
 
 Numbered programmes ("1226", "125510", "1+7+2+N", "5+4") stay whole; terms the
 articles put in quotes (红色物业, 暖新之家, 七星九美十三香 …) become dictionary words
@@ -48,6 +48,8 @@ class Segmenter(Protocol):
 
     def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int: ...
 
+    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]: ...
+
 
 class JiebaSegmenter:
     """Python jieba behind rjieba's interface (the reference the tests compare rjieba with)."""
@@ -65,6 +67,9 @@ class JiebaSegmenter:
     def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int:
         self.tokenizer.add_word(word, freq=freq, tag=tag)
         return freq or 0
+
+    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
+        raise NotImplementedError("Tokenizer.tagged uses jieba.posseg for the reference segmenter")
 
 
 def segmenter(kind: str = "rjieba") -> Segmenter:
@@ -150,7 +155,7 @@ class Tokenizer:
     def is_name(self, word: str) -> bool:
         """Could ``word`` be a name (place, person, organisation, the corpus's own term)?
         Words jieba's dictionary knows as something else (背景, 发展) are not."""
-        tag = self._tagger().word_tag_tab.get(word)
+        tag = word_tags().get(word)  # the dictionary's tags (words added here have none)
         return word in self.added_words or tag is None or tag.startswith(("ns", "nr", "nt", "nz"))
 
     def _tagger(self) -> Any:
@@ -171,11 +176,24 @@ class Tokenizer:
         """(word, part of speech) of ``text``; the last few texts are remembered (a question asks twice)."""
         cached = self._tag_cache.get(text)
         if cached is None:
-            cached = tuple((w.word, w.flag) for w in self._tagger().cut(text, HMM=False))
+            if isinstance(self._segmenter, JiebaSegmenter):
+                cached = tuple((w.word, w.flag) for w in self._tagger().cut(text, HMM=False))
+            else:
+                cached = tuple(self._rust_tags(text))
             if len(self._tag_cache) >= 8:  # only what one question asks for again
                 self._tag_cache.clear()
             self._tag_cache[text] = cached
         return cached
+
+    def _rust_tags(self, text: str) -> Iterable[tuple[str, str]]:
+        """rjieba's tags as jieba.posseg (no HMM) gives them: a word outside the dictionary is
+        "eng" when ASCII letters and digits (rjieba: "m" for digits), else "x"; a word added
+        without a tag is "x" (rjieba: "")."""
+        has_word = self._segmenter.has_word
+        for word, flag in self._segmenter.tag(text, False):
+            if not has_word(word):
+                flag = "eng" if word.isascii() and word.isalnum() else "x"
+            yield word, flag or "x"
 
     def proper_nouns(self, text: str, flags: tuple[str, ...] = ("ns", "nr", "nrt", "nt")) -> set[str]:
         """Place (ns), person (nr) and organisation (nt) names jieba sees in ``text``."""

@@ -75,3 +75,24 @@ def test_rjieba_tokens_equal_jiebas_on_every_passage_and_heading(bm25_library):
     # and on the domain words themselves, which rjieba must know once added
     assert all(fast.is_word(w) == reference.is_word(w) for w in words)
     assert fast.tokenize("深化“红色物业”建设") == reference.tokenize("深化“红色物业”建设")
+
+
+def test_rjieba_tags_equal_jieba_posseg_on_passages_and_questions(bm25_library):
+    """Names and places are found from part-of-speech tags: rjieba's, mapped as jieba.posseg
+    gives them, must be posseg's on every passage, dev question and example question."""
+    from retrieval.loader import read_lines
+    from retrieval.tokenize import Tokenizer
+
+    library = bm25_library
+    words = [*library.lexicon.user_words, *sorted(library.tokenizer.added_words)]
+    fast = Tokenizer(words, library.lexicon.stopwords, engine="rjieba")
+    reference = Tokenizer(words, library.lexicon.stopwords, engine="jieba")
+    root = library.corpus_dir.parent
+    questions = [line.split("\t")[2] for line in read_lines(root / "tests" / "eval" / "dev_questions.tsv")[1:]
+                 if line.count("\t") >= 2]
+    examples = [line.split("\t", 1)[1] for line in read_lines(library.corpus_dir / "examples.tsv") if "\t" in line]
+    odd = ["I have 3.5 apples in Beijing 2024年!", "a1b2 北京 x.y 120", "葫蘆套村的羊肚菌項目什麼時候落戶？", "空格\t制表\r\n换行"]
+    texts = [p.text for p in library.passages] + questions + examples + odd
+    assert len(questions) > 10
+    assert [t for t in texts if fast.tagged(t) != reference.tagged(t)] == []
+    assert all(fast.is_name(w) == reference.is_name(w) for w in ["背景", "发展", "槐荫", "暖新之家", "北京"])

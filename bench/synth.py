@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bench.measure import CORPUS, DEV_QUESTIONS
 from retrieval.library import Library
 from retrieval.passages import chunk_paragraph
@@ -148,3 +150,49 @@ def write_article(articles: Path, number: int, paragraphs: list[str], headings: 
     path = articles / f"synth_{number:05d}.txt"
     path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
     return path
+
+
+# -- a corpus whose vocabulary grows with its size --------------------------------------------
+PASSAGE_CHARS = 145  # the People's Daily 1998 passages of issue 11 averaged 145 characters
+REAL_SHARE = 0.3  # share of passages that carry one sentence of the real articles (domain terms)
+
+
+def jieba_frequencies() -> tuple[list[str], np.ndarray]:
+    """jieba's dictionary: its 349k words and their corpus counts (from People's Daily and others)."""
+    import jieba
+
+    words: list[str] = []
+    counts: list[int] = []
+    with open(jieba.get_dict_file().name, encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit() and not parts[0].isascii():
+                words.append(parts[0])
+                counts.append(int(parts[1]))
+    return words, np.asarray(counts, dtype=np.float64)
+
+
+def zipf_passages(n: int, sentences: list[str], seed: int = SEED, chars: int = PASSAGE_CHARS) -> list[str]:
+    """``n`` passages of about ``chars`` characters: words drawn independently with jieba's
+    dictionary frequencies (a real, Zipfian term distribution: the vocabulary keeps growing with
+    the corpus, unlike recombined sentences), a comma every 4–9 words; ``REAL_SHARE`` of them start
+    with a sentence of the real articles, so the questions' own terms occur too."""
+    words, counts = jieba_frequencies()
+    cumulative = np.cumsum(counts / counts.sum())
+    rng = np.random.default_rng(seed)
+    mean_chars = float(np.dot(counts / counts.sum(), [len(w) for w in words]))
+    per_passage = max(4, round(chars / mean_chars))
+    out: list[str] = []
+    batch = 20_000
+    for start in range(0, n, batch):
+        size = min(batch, n - start)
+        drawn = np.minimum(np.searchsorted(cumulative, rng.random(size * per_passage)), len(words) - 1)
+        commas = rng.integers(4, 10, size)
+        real = rng.random(size) < REAL_SHARE
+        picks = rng.integers(0, max(1, len(sentences)), size)
+        for i in range(size):
+            chosen = [words[j] for j in drawn[i * per_passage:(i + 1) * per_passage]]
+            step = int(commas[i])
+            text = "，".join("".join(chosen[k:k + step]) for k in range(0, len(chosen), step)) + "。"
+            out.append(sentences[int(picks[i])] + text if real[i] and sentences else text)
+    return out

@@ -13,7 +13,7 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 40
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 40
 COLORS = ("#2f6fb0", "#d9822b", "#3a9d5d", "#c23b3b", "#7a5cb8", "#8a8a8a")
 
 
@@ -35,6 +35,8 @@ def _nice_max(value: float) -> float:
 
 
 def _number(value: float) -> str:
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
     return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.2g}"
 
 

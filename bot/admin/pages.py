@@ -55,7 +55,7 @@ def _charts(found: Overview) -> dict[str, Any]:
         ], title="Questions per day"),  # fmt: skip
         "rate": line_chart(labels, [Series("answered %", [100 * c.rate if c.questions else None for c in per_day], COLORS[0])],
                            title="Answered rate per day", unit="%", top=100),  # fmt: skip
-        "votes": bar_chart(labels, [Series("👍", [c.up for c in per_day], COLORS[2]), Series("👎", [c.down for c in per_day], COLORS[3])],
+        "votes": bar_chart(labels, [Series("👍 up", [c.up for c in per_day], COLORS[2]), Series("👎 down", [c.down for c in per_day], COLORS[3])],
                            title="Votes per day"),  # fmt: skip
         "latency": line_chart(labels, [
             Series("p50", [d.latency_p50_ms for d in found.days], COLORS[0]),

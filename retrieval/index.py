@@ -126,9 +126,20 @@ class BM25Index:
         return np.diff(self.indptr)
 
     @property
+    def nonnegative(self) -> bool:
+        """Is every weight ≥ 0 (no idf floored below 0)? MaxScore relies on it."""
+        known = getattr(self, "_nonnegative", None)
+        if known is None:
+            known = self._nonnegative = bool(not len(self.idf) or self.idf.min() >= 0)
+        return known
+
+    @property
     def max_idf(self) -> float:
-        """The weight of the rarest term (1.0 for an empty index)."""
-        return float(self.idf.max()) if len(self.idf) else 1.0
+        """The weight of the rarest term (1.0 for an empty index); computed once."""
+        known = getattr(self, "_max_idf", None)
+        if known is None:
+            known = self._max_idf = float(self.idf.max()) if len(self.idf) else 1.0
+        return known
 
     @property
     def nbytes(self) -> int:
@@ -210,7 +221,7 @@ class BM25Index:
         terms = self._weighted(query)
         if k <= 0 or not terms:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
-        if min(w for _, w in terms) > 0 and (not len(self.idf) or self.idf.min() >= 0):
+        if min(w for _, w in terms) > 0 and self.nonnegative:
             found = self._maxscore(terms, k)
             if found is not None:
                 return found

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
+from bot.correcting import correct, list_corrections, load_corrections, remove_correction
+from bot.corrections import Correction
 from bot.engine import Engine
 from bot.records import NullSink, ReloadReport, Sink
 from bot.reloading import GenerationWatcher, ProcessGeneration
@@ -36,8 +38,26 @@ class Services:
         return self.generation.rebuild(lambda: self.engine.reload(who, origin, **extra), publish=True, origin=origin)
 
     def refresh(self, origin: str = "sync") -> ReloadReport:
-        """Rebuild this process's index because another process published a newer generation."""
-        return self.generation.rebuild(lambda: self.engine.reload("", origin), publish=False, origin=origin)
+        """Rebuild this process's index because another process published a newer generation,
+        and take up the answer corrections in force (they are published the same way)."""
+        report = self.generation.rebuild(lambda: self.engine.reload("", origin), publish=False, origin=origin)
+        load_corrections(self)
+        return report
+
+    def publish(self, origin: str) -> None:
+        """Tell every other running process to refresh (this one is up to date)."""
+        self.generation.announce(origin)
+
+    # -- the admin's answer corrections (bot.correcting) ------------------------------
+    def correct(self, question: str, article: str, paragraph: int, who: str = "") -> Correction:
+        """From now on QUESTION and close paraphrases are answered with that passage, in every process."""
+        return correct(self, question, article, paragraph, who)
+
+    def corrections(self) -> list[dict[str, Any]]:
+        return list_corrections(self)
+
+    def remove_correction(self, correction_id: int) -> bool:
+        return remove_correction(self, correction_id)
 
     def start_watching(self, interval_s: float | None = None) -> GenerationWatcher | None:
         """Poll the corpus generation in a daemon thread (stopped by :meth:`close`); None without a database."""
@@ -77,4 +97,6 @@ def build_services(settings: Settings | None = None, *, use_database: bool = Tru
         model=settings.embedding_model,
         data_dir=settings.data_dir,
     )
-    return Services(settings=settings, engine=engine, sink=sink, store=store, generation=generation)
+    services = Services(settings=settings, engine=engine, sink=sink, store=store, generation=generation)
+    load_corrections(services)
+    return services

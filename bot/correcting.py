@@ -65,7 +65,5 @@ def remove_correction(services: Services, correction_id: int) -> bool:
 
 
 def _announce(services: Services, origin: str) -> None:
-    """Tell the other processes of the deployment (they reload their corrections with the corpus generation)."""
-    publish = getattr(services, "publish", None)
-    if publish is not None:
-        publish(origin)
+    """Tell the other processes of the deployment (they take up corrections when they refresh)."""
+    services.publish(origin)

@@ -69,6 +69,19 @@ class ProcessGeneration:
             return report
 
 
+    def announce(self, origin: str) -> int | None:
+        """Publish a new generation without rebuilding (something besides the corpus changed, e.g.
+        the answer corrections); this process adopts it when it was up to date. None without a database."""
+        if self.store is None:
+            return None
+        with self.lock:
+            before = self._read()
+            new = publish_generation(self.store, origin)
+            if before is not None and new == before + 1 and self.value == before:
+                self.value = new
+            return new
+
+
 class Refreshable(Protocol):
     store: Any
     generation: ProcessGeneration

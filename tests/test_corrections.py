@@ -109,3 +109,17 @@ def test_the_log_keeps_the_reply_as_read_the_confidence_and_the_source(library: 
     assert not declined.answered and declined.reason
     assert declined.best_text and declined.passages[0].text == declined.best_text  # what the bot had
     assert "2.7万" not in declined.reply or declined.best_text not in declined.reply  # the user never saw it
+
+
+def test_a_correction_made_in_one_process_reaches_the_others_through_the_generation(services: Services, library: Library):
+    from bot.reloading import GenerationWatcher
+
+    other = Services(services.settings, Engine(library, sink=MemorySink()), MemorySink(), services.store)
+    watcher = GenerationWatcher(other)
+    assert watcher.check() is None  # nothing published yet
+    passage = library.passages[12]
+    services.correct(QUESTION, passage.article, passage.position, who="admin")
+    assert services.generation.value == other.generation.value + 1  # the maker is up to date
+    assert watcher.check() is not None  # the other one refreshes …
+    assert ask(other.engine, QUESTION).quotes[0].text == passage.text  # … and answers with the correction
+    assert watcher.check() is None

@@ -222,39 +222,57 @@ class BM25Index:
         if k <= 0 or not terms:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
         if min(w for _, w in terms) > 0 and self.nonnegative:
-            found = self._maxscore(terms, k)
-            if found is not None:
-                return found
+            return self._maxscore(terms, k)
         ids, values = self._accumulate(terms)
         return best_of(ids, values, k)
 
-    def _maxscore(self, terms: list[tuple[int, float]], k: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Top-k scoring only the documents of the terms that can matter (all contributions ≥ 0);
-        None when skipping the common terms doesn't pay."""
+    def _maxscore(self, terms: list[tuple[int, float]], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k scoring only the documents that can make it (every contribution must be ≥ 0).
+
+        Terms by their highest possible contribution, largest first, are added one by one; the
+        first m are "essential".  Their documents' partial scores give θ, the k-th best partial
+        score: no document scores less than its partial score, so the true k-th best is ≥ θ.
+        Once the other terms together can add less than θ, a document without an essential
+        term can't make the top k, nor one whose partial score plus that bound stays under θ:
+        only the rest are looked up in the other terms' postings (which are in document order).
+        If no m < len(terms) allows that, all terms have been added: the exact top k of all."""
         bounds = [float(self.term_max[t]) * w for t, w in terms]
         order = sorted(range(len(terms)), key=lambda j: -bounds[j])
         terms = [terms[j] for j in order]
         bounds = [bounds[j] for j in order]
-        sizes = [int(self.indptr[t + 1] - self.indptr[t]) for t, _ in terms]
-        for m in range(1, len(terms)):
-            rest_bound = sum(bounds[m:])
-            ids, values = self._accumulate(terms[:m])
-            if len(ids) < k:
-                continue  # no k-th score to beat yet
-            if len(ids) * (len(terms) - m) * 8 > sum(sizes[m:]):
-                return None  # looking the candidates up would cost more than adding the common terms
-            values = values.copy()
-            for term_id, weight in terms[m:]:
+        acc, seen = self.scratch()
+        touched: list[np.ndarray] = []
+        try:
+            for m in range(1, len(terms) + 1):
+                term_id, weight = terms[m - 1]
                 docs, weights = self._slice(term_id)
-                if not len(docs):
-                    continue
-                at = np.minimum(np.searchsorted(docs, ids), len(docs) - 1)
-                hit = docs[at] == ids
-                values[hit] += weight * weights[at[hit]].astype(np.float64)
-            top_ids, top_values = best_of(ids, values, k)
-            if len(top_values) == k and rest_bound < top_values[-1]:
-                return top_ids, top_values
-        return None
+                fresh = docs[~seen[docs]]
+                seen[fresh] = True
+                touched.append(fresh)
+                acc[docs] += weights * np.float64(weight)  # float64 like the other paths
+                ids = np.concatenate(touched) if len(touched) > 1 else fresh
+                partial = acc[ids]
+                if m == len(terms):
+                    return best_of(ids, partial, k)
+                if len(ids) < k:
+                    continue  # no k-th score to beat yet
+                rest_bound = sum(bounds[m:])
+                theta = partial[np.argpartition(-partial, k - 1)[k - 1]]
+                if rest_bound < theta:
+                    live = partial + rest_bound >= theta
+                    ids, values = ids[live], partial[live]
+                    for rest_id, rest_weight in terms[m:]:
+                        docs, weights = self._slice(rest_id)
+                        if len(docs):
+                            at = np.minimum(np.searchsorted(docs, ids), len(docs) - 1)
+                            hit = docs[at] == ids
+                            values[hit] += rest_weight * weights[at[hit]].astype(np.float64)
+                    return best_of(ids, values, k)
+            raise AssertionError("unreachable: the last term returns")
+        finally:
+            for part in touched:
+                acc[part] = 0.0
+                seen[part] = False
 
     def top(self, scores: np.ndarray | SparseScores, k: int) -> list[int]:
         """Indices of the k best of a score per document, best first (ties: lower index first)."""

@@ -1,7 +1,7 @@
 """Issue 11: our index vs bm25s (numba) vs tantivy — same run, same tokens, same queries.
 
     .venv/bin/pip install -e '.[bench]'
-    .venv/bin/python -m bench.engines --n 100000          # one size, one JSON line
+    .venv/bin/python -m bench.engines --sizes 10000,100000,1000000 --tokens-cache /tmp/bench-tokens
     .venv/bin/python -m bench.engines --start 100000       # start → first answer with a saved index
 
 Passages: :func:`bench.synth.zipf_passages` (jieba's dictionary frequencies, so the vocabulary
@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import marshal
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +35,7 @@ from retrieval.library import Library, build_library
 from retrieval.passages import Article, Passage
 from retrieval.query import understand
 from retrieval.search import search
-from retrieval.tokenize import Tokenizer
+from retrieval.tokenize import SEGMENTER, Tokenizer
 
 K = 10
 
@@ -154,30 +156,52 @@ def run_tantivy(tokens: list[list[str]], queries: list[BenchQuery], phases: dict
                 "segments": searcher.num_segments, "query_ms": timed_queries(queries, run)}
 
 
-def run_engines(n: int, *, n_queries: int = 240, workers: int = 2, seed: int = 42, corpus: Path = CORPUS,
-                engines: Sequence[str] = ("ours", "bm25s", "tantivy")) -> dict[str, Any]:
-    phases: dict[str, Any] = {}
-    out: dict[str, Any] = {"n": n, "queries": n_queries}
-    with phase("setup", phases):
-        real = build_library(corpus)
-        texts = zipf_passages(n, real_sentences(real), seed)
-        queries = bench_queries(real, n_queries, seed)
-    out["mean_passage_chars"] = sum(map(len, texts)) / max(1, n)
-    out["tokenizers"] = tokenizer_speed(real, texts[:2000])
+def synthetic_tokens(real: Library, n: int, seed: int, workers: int, cache: Path | None,
+                     phases: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """``n`` Zipfian passages and their tokens; with ``cache``, the tokens are kept there (marshal)
+    for the next run of the same size, seed and segmenter."""
+    texts = zipf_passages(n, real_sentences(real), seed)
+    path = cache / f"tokens-{n}-{seed}-{SEGMENTER.replace('/', '_')}.marshal" if cache else None
+    if path is not None and path.exists():
+        return texts, marshal.loads(path.read_bytes())
     with phase("tokenize", phases):
         tokens = real.tokenizer.tokenize_many(texts, workers=workers)
-    out["tokenize_s"] = phases["tokenize"]["seconds"]
-    out["mean_passage_tokens"] = sum(map(len, tokens)) / max(1, n)
-    index, out["ours"] = run_ours(tokens, queries, phases)
-    library = synthetic_library(real, texts, tokens, index)
-    understood = [understand(library, q.text) for q in queries]
-    out["ours"]["full_path_ms"] = timed_queries(understood, lambda q: search(library, q))
-    out["ours"]["bare_same_queries_ms"] = timed_queries(understood, lambda q: index.search(q.weights, K))
-    if "bm25s" in engines:
-        out["bm25s"] = run_bm25s(tokens, index, queries, phases)
-    if "tantivy" in engines:
-        out["tantivy"] = run_tantivy(tokens, queries, phases, len(index.postings_doc))
-    out["phases"] = phases
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(marshal.dumps(tokens))
+    return texts, tokens
+
+
+def run_engines(sizes: Sequence[int], *, n_queries: int = 240, workers: int = 2, seed: int = 42,
+                corpus: Path = CORPUS, engines: Sequence[str] = ("ours", "bm25s", "tantivy"),
+                cache: Path | None = None) -> dict[str, Any]:
+    """Each size is a prefix of the largest one's passages (so the vocabulary grows as in a real archive)."""
+    phases: dict[str, Any] = {}
+    out: dict[str, Any] = {"queries": n_queries, "sizes": []}
+    with phase("setup", phases):
+        real = build_library(corpus)
+        queries = bench_queries(real, n_queries, seed)
+    texts, all_tokens = synthetic_tokens(real, max(sizes), seed, workers, cache, phases)
+    out["tokenize_s"] = phases.get("tokenize", {}).get("seconds")
+    out["tokenizers"] = tokenizer_speed(real, texts[:2000])
+    for n in sorted(sizes):
+        tokens = all_tokens[:n]
+        size: dict[str, Any] = {"n": n, "mean_passage_chars": sum(map(len, texts[:n])) / max(1, n),
+                                "mean_passage_tokens": sum(map(len, tokens)) / max(1, n)}
+        index, size["ours"] = run_ours(tokens, queries, phases)
+        library = synthetic_library(real, texts[:n], tokens, index)
+        understood = [understand(library, q.text) for q in queries]
+        size["ours"]["full_path_ms"] = timed_queries(understood, lambda q: search(library, q))
+        size["ours"]["bare_same_queries_ms"] = timed_queries(understood, lambda q: index.search(q.weights, K))
+        del library, understood
+        if "bm25s" in engines:
+            size["bm25s"] = run_bm25s(tokens, index, queries, phases)
+        if "tantivy" in engines:
+            size["tantivy"] = run_tantivy(tokens, queries, phases, len(index.postings_doc))
+        del index
+        gc.collect()
+        out["sizes"].append(size)
+        print(json.dumps(size, ensure_ascii=False), file=sys.stderr, flush=True)
     return out
 
 
@@ -204,16 +228,18 @@ def start_with_saved_index(n: int, runs: int = 3, seed: int = 42, corpus: Path =
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, help="passages for the engine comparison")
+    parser.add_argument("--sizes", help="passages for the engine comparison, e.g. 10000,100000,1000000")
+    parser.add_argument("--tokens-cache", type=Path, help="keep the synthetic passages' tokens here between runs")
     parser.add_argument("--start", type=int, help="passages for start → first answer with a saved index")
     parser.add_argument("--queries", type=int, default=240)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--engines", default="ours,bm25s,tantivy")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"machine": machine()}
-    if args.n:
-        result.update(run_engines(args.n, n_queries=args.queries, workers=args.workers,
-                                  engines=args.engines.split(",")))
+    if args.sizes:
+        sizes = [int(part.replace("_", "")) for part in args.sizes.split(",")]
+        result.update(run_engines(sizes, n_queries=args.queries, workers=args.workers,
+                                  engines=args.engines.split(","), cache=args.tokens_cache))
     if args.start:
         result["start"] = start_with_saved_index(args.start)
     print(json.dumps(result, ensure_ascii=False))

@@ -18,8 +18,9 @@ def test_zipf_passages_grow_their_vocabulary_with_size():
 
 @pytest.mark.parametrize("engines", [("ours",)])
 def test_engine_comparison_at_toy_size(engines):
-    result = run_engines(400, n_queries=8, workers=1, engines=engines)
-    ours = result["ours"]
+    result = run_engines([200, 400], n_queries=8, workers=1, engines=engines)
+    assert [size["n"] for size in result["sizes"]] == [200, 400]
+    ours = result["sizes"][1]["ours"]
     assert ours["postings"] > 400 and ours["vocabulary"] > 100
     assert 8 <= ours["bytes_per_posting"] < 40  # 8 for the postings, plus the per-term arrays
     for key in ("query_ms", "full_path_ms", "bare_same_queries_ms"):

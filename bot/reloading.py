@@ -37,16 +37,16 @@ class ProcessGeneration:
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        self.value = self._read() or 0
+        self.value = self._read(quiet=True) or 0  # at start the store has already said what is wrong
         self.lock = threading.Lock()
 
-    def _read(self) -> int | None:
+    def _read(self, *, quiet: bool = False) -> int | None:
         if self.store is None:
             return None
         try:
             return read_generation(self.store)
         except Exception as exc:
-            log.warning("cannot read the corpus generation (%s)", describe(exc))
+            log.log(logging.DEBUG if quiet else logging.WARNING, "cannot read the corpus generation (%s)", describe(exc))
             return None
 
     def rebuild(self, build: Callable[[], ReloadReport], *, publish: bool, origin: str) -> ReloadReport:

@@ -41,7 +41,10 @@ class BM25Index:
         n = len(corpus)
         vocab: dict[str, int] = {}
         lengths = np.zeros(n, dtype=np.int32)
-        chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # per chunk, until the final arrays are filled: its terms (each once, in order) with their
+        # number of documents, then per posting the document within the chunk and the term count
+        # (uint8; the rare larger counts kept aside) — about 3.5 bytes a posting
+        chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, int]]] = []
         for start in range(0, n, CHUNK):
             docs = corpus[start:start + CHUNK]
             lens = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
@@ -50,11 +53,14 @@ class BM25Index:
             owners = np.repeat(np.arange(len(docs), dtype=np.int64), lens)
             keys, tf = np.unique(ids * CHUNK + owners, return_counts=True)  # by term, then by document
             del ids, owners
-            tf_type = np.uint16 if not len(tf) or tf.max() < 2**16 else np.uint32
-            chunks.append(((keys // CHUNK).astype(np.int32), (keys % CHUNK).astype(np.uint16), tf.astype(tf_type)))
+            terms = keys // CHUNK
+            run_terms, run_lengths = np.unique(terms, return_counts=True)
+            large = {int(j): int(tf[j]) for j in np.flatnonzero(tf > 255)}
+            chunks.append((run_terms.astype(np.int32), run_lengths.astype(np.uint16),
+                           (keys % CHUNK).astype(np.uint16), np.minimum(tf, 255).astype(np.uint8), large))
         counts = np.zeros(len(vocab), dtype=np.int64)
-        for terms, _, _ in chunks:
-            counts += np.bincount(terms, minlength=len(vocab))
+        for run_terms, run_lengths, _, _, _ in chunks:
+            counts[run_terms] += run_lengths  # a chunk names each term once
         self.vocab = vocab
         self.terms = list(vocab)
         self.n_docs = n
@@ -68,17 +74,19 @@ class BM25Index:
         norm = self.k1 * (1 - self.b + self.b * lengths / self.avgdl) if self.avgdl > 0 else np.full(n, self.k1 * (1 - self.b))
         fill = self.indptr[:-1].copy()
         for number in range(len(chunks)):
-            terms, local, tf = chunks[number]
-            chunks[number] = (terms[:0], local[:0], tf[:0])  # let this chunk go once it is placed
-            starts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]]) if len(terms) else np.zeros(0, np.int64)
-            runs = np.diff(np.r_[starts, len(terms)])
-            run_terms = terms[starts]
-            where = np.repeat(fill[run_terms] - starts, runs) + np.arange(len(terms))
+            run_terms, run_lengths, local, small_tf, large = chunks[number]
+            chunks[number] = None  # type: ignore[call-overload]  # let this chunk go once it is placed
+            runs = run_lengths.astype(np.int64)
+            starts = np.concatenate(([0], np.cumsum(runs)[:-1]))
+            where = np.repeat(fill[run_terms] - starts, runs) + np.arange(len(local))
             fill[run_terms] += runs
+            terms = np.repeat(run_terms, runs)
             docs = local.astype(np.int32) + number * CHUNK
-            tf64 = tf.astype(np.float64)
+            tf = small_tf.astype(np.float64)
+            if large:
+                tf[list(large)] = list(large.values())
             self.postings_doc[where] = docs
-            self.postings_weight[where] = self.idf[terms] * tf64 * (self.k1 + 1) / (tf64 + norm[docs])
+            self.postings_weight[where] = self.idf[terms] * tf * (self.k1 + 1) / (tf + norm[docs])
         self.term_max = np.zeros(len(vocab), dtype=np.float32)
         if total:
             nonempty = counts > 0

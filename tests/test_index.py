@@ -119,3 +119,8 @@ def test_sparse_context_scores_equal_the_dense_definition(bm25_library):
         np.testing.assert_allclose(np.asarray(sparse), own + context, rtol=1e-12, atol=1e-12)
         assert len(sparse.ids) < len(library.passages)
         assert sparse.top(5) == library.index.top(own + context, 5)
+
+
+def test_a_term_repeated_hundreds_of_times_in_one_passage_keeps_its_count():
+    corpus = [["a"] * 300 + ["b"], ["b", "c"] * 2, ["a", "c"], []] * 3  # tf 300 does not fit the build's uint8
+    assert_scores_equal(BM25Index(corpus), BM25Okapi(corpus), ["a", "b", "c"])

@@ -246,6 +246,44 @@ def start_with_saved_index(n: int, runs: int = 3, seed: int = 42, corpus: Path =
             "answered": all(s["answered"] for s in samples)}
 
 
+def _ms(spread_ms: dict[str, float]) -> str:
+    return f"{spread_ms['p50']:.3f} / {spread_ms['p95']:.3f}"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The README's tables from a result of :func:`main`."""
+    lines = []
+    if result.get("sizes"):
+        lines += ["| passages | vocabulary | postings | engine | build s | build peak (RSS) MB | bytes / posting "
+                  "| query p50 / p95 ms | p50 vs ours |", "|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+        for size in result["sizes"]:
+            ours = size["ours"]
+            base = ours["query_ms"]["p50"]
+            for name in ("ours", "bm25s", "tantivy"):
+                if name not in size:
+                    continue
+                row = size[name]
+                peak = f"{row['build_peak_mb']:,.0f}"
+                if name == "ours" and row.get("traced_peak_over_final"):
+                    peak += f" (traced {row['traced_peak_over_final']:.2f}× the index)"
+                lines.append(f"| {size['n']:,} | {ours['vocabulary']:,} | {ours['postings']:,} | {name} | "
+                             f"{row['build_s']:.1f} | {peak} | {row['bytes_per_posting']:.2f} | {_ms(row['query_ms'])} | "
+                             f"{row['query_ms']['p50'] / base:.2f}× |")
+        lines += ["", "| passages | bare index p50 / p95 ms | full search path p50 / p95 ms | full ÷ bare (p50) |",
+                  "|---:|---:|---:|---:|"]
+        for size in result["sizes"]:
+            bare, full = size["ours"]["bare_same_queries_ms"], size["ours"]["full_path_ms"]
+            lines.append(f"| {size['n']:,} | {_ms(bare)} | {_ms(full)} | {full['p50'] / bare['p50']:.1f}× |")
+    if "start" in result:
+        start = result["start"]
+        lines += ["", f"Start with a saved index, {start['passages']:,} passages (fresh process: imports, "
+                  f"Engine.from_corpus, first Engine.handle; median of {len(start['runs'])}): "
+                  f"**{start['wall_s']:.2f} s** (imports {start['import_s']:.2f} s, load {start['build_s']:.2f} s, "
+                  f"first answer {start['handle_s'] * 1000:.0f} ms; runs {start['runs']}); building and saving it "
+                  f"cold took {start['cold_build_and_save_s']:.0f} s."]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", help="passages for the engine comparison, e.g. 10000,100000,1000000")
@@ -263,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.start:
         result["start"] = start_with_saved_index(args.start)
     print(json.dumps(result, ensure_ascii=False))
+    print(markdown(result), file=sys.stderr)
 
 
 if __name__ == "__main__":

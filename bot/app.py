@@ -98,5 +98,5 @@ def build_services(settings: Settings | None = None, *, use_database: bool = Tru
         data_dir=settings.data_dir,
     )
     services = Services(settings=settings, engine=engine, sink=sink, store=store, generation=generation)
-    load_corrections(services)
+    load_corrections(services, quiet=True)  # a database down at start is reported once, by the store
     return services

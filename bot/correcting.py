@@ -6,6 +6,7 @@ a correction lives in this process only.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.corrections import Correction
@@ -14,15 +15,26 @@ from bot.storage.normalize import question_key
 if TYPE_CHECKING:
     from bot.app import Services
 
+log = logging.getLogger(__name__)
 
-def load_corrections(services: Services) -> None:
-    """The engine answers with the corrections in the database (at start, and when another process changed them)."""
+
+def load_corrections(services: Services, *, quiet: bool = False) -> None:
+    """The engine answers with the corrections in the database (at start, and when another process changed
+    them). A database that can't be read leaves them as they are, with a warning (QUIET: at start, where
+    the store has already said the database is unavailable, only at debug level)."""
     if services.store is None:
         return
     from bot.storage.corrections import active_corrections
+    from bot.storage.faults import describe
 
+    try:
+        stored = active_corrections(services.store)
+    except Exception as exc:  # a database that can't be read: answer without them, say so once per try
+        log.log(logging.DEBUG if quiet else logging.WARNING,
+                "cannot read the answer corrections; answering without them (%s)", describe(exc))
+        return
     services.engine.corrections.replace([Correction(c.id, c.question, c.article, c.paragraph, c.text, c.time)
-                                         for c in active_corrections(services.store)])  # fmt: skip
+                                         for c in stored])  # fmt: skip
 
 
 def correct(services: Services, question: str, article: str, paragraph: int, who: str = "") -> Correction:

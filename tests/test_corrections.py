@@ -10,6 +10,7 @@ import pytest
 from bot.app import Services
 from bot.config import Settings
 from bot.correcting import correct, list_corrections, load_corrections, remove_correction
+from bot.corrections import Correction
 from bot.engine import Engine
 from bot.messages import Incoming
 from bot.records import MemorySink
@@ -123,3 +124,19 @@ def test_a_correction_made_in_one_process_reaches_the_others_through_the_generat
     assert watcher.check() is not None  # the other one refreshes …
     assert ask(other.engine, QUESTION).quotes[0].text == passage.text  # … and answers with the correction
     assert watcher.check() is None
+
+
+def test_corrections_that_cannot_be_read_leave_the_engine_answering(library: Library, caplog):
+    class DownStore:
+        def session(self):
+            raise ConnectionError("database is down")
+
+    services = Services(Settings(_env_file=None), Engine(library, sink=MemorySink()), MemorySink(), None)
+    services.store = DownStore()
+    kept = Correction(7, QUESTION, library.passages[3].article, library.passages[3].position, library.passages[3].text)
+    services.engine.corrections.add(kept)
+    with caplog.at_level("WARNING"):
+        load_corrections(services)
+    assert "cannot read the answer corrections" in caplog.text and "database is down" in caplog.text
+    assert services.engine.corrections.corrections == [kept]  # the ones it had stay in force
+    assert ask(services.engine, QUESTION).quotes[0].text == library.passages[3].text

@@ -21,16 +21,27 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from multiprocessing import get_context
 from pathlib import Path
+import importlib.util
 from importlib.metadata import version
 from typing import Any, Protocol
 
-import jieba
 import rjieba
 
 from retrieval.diskcache import cached
 from retrieval.text import fullwidth_to_ascii, strip_controls
 
-jieba.setLogLevel(logging.WARNING)
+
+
+def _jieba() -> Any:
+    """python jieba, imported on first use (0.3 s): only the reference segmenter and the tag table need it."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+_SPARE = [getattr(rjieba, "_DEFAULT_JIEBA", None)]  # rjieba's import already loaded one dictionary: use it once
+_SPARE_LOCK = threading.Lock()
 
 PROGRAM_CODE = re.compile(r"(?<![\d.])\d+(?:\s*[+＋]\s*(?:\d+|[A-Za-z]))+(?![\d.])|(?<![\d.%])\d{3,8}(?![\d.%年万亿元个名])")
 QUOTED_NUMBER = re.compile(r"[“\"‘']\s*(\d{1,2}|[A-Za-z])\s*[”\"’']")
@@ -38,7 +49,7 @@ QUOTED_TERM = re.compile(r"[“\"]([\u4e00-\u9fffA-Za-z0-9+]{2,10})[”\"]")
 _PROTECTED = re.compile(f"{QUOTED_NUMBER.pattern}|{PROGRAM_CODE.pattern}")
 _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
 DOMAIN_FREQ = 200_000
-SEGMENTER = f"rjieba-{version('rjieba')}/jieba-{jieba.__version__}"  # what the tokens depend on besides this code
+SEGMENTER = f"rjieba-{version('rjieba')}/jieba-{version('jieba')}"  # what the tokens depend on besides this code
 
 
 class Segmenter(Protocol):
@@ -55,7 +66,7 @@ class JiebaSegmenter:
     """Python jieba behind rjieba's interface (the reference the tests compare rjieba with)."""
 
     def __init__(self) -> None:
-        self.tokenizer = jieba.Tokenizer()
+        self.tokenizer = _jieba().Tokenizer()
         self.tokenizer.initialize()
 
     def cut(self, text: str, hmm: bool = True) -> list[str]:
@@ -74,7 +85,11 @@ class JiebaSegmenter:
 
 def segmenter(kind: str = "rjieba") -> Segmenter:
     """A fresh segmenter with jieba's default dictionary: "rjieba" (used) or "jieba" (reference)."""
-    return rjieba.Jieba() if kind == "rjieba" else JiebaSegmenter()
+    if kind != "rjieba":
+        return JiebaSegmenter()
+    with _SPARE_LOCK:
+        spare = _SPARE.pop() if _SPARE else None
+    return spare if isinstance(spare, rjieba.Jieba) else rjieba.Jieba()
 
 
 def quoted_terms(text: str) -> set[str]:
@@ -101,7 +116,7 @@ class Tokenizer:
 
     def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = (), engine: str = "rjieba") -> None:
         self._segmenter = segmenter(engine)
-        self._python: jieba.Tokenizer | None = None  # for the POS tagger, made on first use
+        self._python: Any = None  # for the POS tagger, made on first use
         self.stopwords = frozenset(stopwords)
         self.added_words: set[str] = set()
         self._pos: Any = None  # jieba.posseg.POSTokenizer, made on first use
@@ -164,7 +179,7 @@ class Tokenizer:
         if self._pos is None:
             with self._pos_lock:
                 if self._pos is None:
-                    python = jieba.Tokenizer()
+                    python = _jieba().Tokenizer()
                     python.initialize()
                     for word in self.added_words:
                         python.add_word(word, freq=DOMAIN_FREQ)
@@ -243,23 +258,32 @@ def word_tags(dictionary: str | None = None) -> dict[str, str]:
     """The word → part-of-speech table of jieba's dictionary (its default one unless named): a
     second to parse, a tenth of that from the disk cache; once per process (may run in a thread
     before any Tokenizer exists)."""
-    import jieba.posseg  # 0.2 s to import
-
-    path = Path(dictionary or jieba.get_dict_file().name)
+    path = Path(dictionary or _default_dictionary())
     with _TAGS_LOCK:
         if str(path) not in _TAGS:
             def parse() -> dict[str, str]:
+                _jieba()
+                import jieba.posseg  # 0.2 s to import
+
                 table = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
                 with path.open("rb") as handle:
                     jieba.posseg.POSTokenizer.load_word_tag(table, handle)
                 return dict(table.word_tag_tab)
 
-            key = f"jieba-{jieba.__version__}-tags-{path.stat().st_size}.marshal"
+            key = f"jieba-{version('jieba')}-tags-{path.stat().st_size}.marshal"
             _TAGS[str(path)] = cached(key, parse)
         return _TAGS[str(path)]
 
 
-def _pos_tagger(tokenizer: jieba.Tokenizer) -> Any:
+def _default_dictionary() -> str:
+    """jieba's dictionary file, found without importing jieba."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.submodule_search_locations:
+        return str(_jieba().get_dict_file().name)
+    return str(Path(next(iter(spec.submodule_search_locations))) / "dict.txt")
+
+
+def _pos_tagger(tokenizer: Any) -> Any:
     """jieba's POS tagger over ``tokenizer``, its tag table from :func:`word_tags`."""
     import jieba.posseg
 

@@ -43,8 +43,8 @@ FORMAT = 1
 FOLDER = "index"
 SAVED = "saved_folder"  # Library.memo key: where the library was saved
 KEEP = 3  # saved versions kept (another worker may still be serving an older one)
-_CODE = ("cleanup.py", "index.py", "library.py", "lexicon.py", "loader.py", "passages.py", "persist.py", "text.py",
-         "tokenize.py")
+_CODE = ("cleanup.py", "index.py", "library.py", "lexicon.py", "loader.py", "passages.py", "persist.py", "segment.py",
+         "text.py", "tokenize.py")
 _CORRUPT = (OSError, ValueError, KeyError, EOFError, TypeError, IndexError)
 
 

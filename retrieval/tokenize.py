@@ -13,35 +13,22 @@ the paragraph that spells a programme out can be found from the programme's name
 
 from __future__ import annotations
 
-import logging
+import importlib.util
 import re
 import sys
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
+from importlib.metadata import version
 from multiprocessing import get_context
 from pathlib import Path
-import importlib.util
-from importlib.metadata import version
-from typing import Any, Protocol
-
-import rjieba
+from typing import Any
 
 from retrieval.diskcache import cached
+from retrieval.segment import SEGMENTER, JiebaSegmenter, python_jieba, segmenter
 from retrieval.text import fullwidth_to_ascii, strip_controls
 
-
-
-def _jieba() -> Any:
-    """python jieba, imported on first use (0.3 s): only the reference segmenter and the tag table need it."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
-
-
-_SPARE = [getattr(rjieba, "_DEFAULT_JIEBA", None)]  # rjieba's import already loaded one dictionary: use it once
-_SPARE_LOCK = threading.Lock()
+__all__ = ["SEGMENTER", "Tokenizer", "code_parts", "program_codes", "quoted_terms", "word_tags"]
 
 PROGRAM_CODE = re.compile(r"(?<![\d.])\d+(?:\s*[+＋]\s*(?:\d+|[A-Za-z]))+(?![\d.])|(?<![\d.%])\d{3,8}(?![\d.%年万亿元个名])")
 QUOTED_NUMBER = re.compile(r"[“\"‘']\s*(\d{1,2}|[A-Za-z])\s*[”\"’']")
@@ -49,47 +36,6 @@ QUOTED_TERM = re.compile(r"[“\"]([\u4e00-\u9fffA-Za-z0-9+]{2,10})[”\"]")
 _PROTECTED = re.compile(f"{QUOTED_NUMBER.pattern}|{PROGRAM_CODE.pattern}")
 _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
 DOMAIN_FREQ = 200_000
-SEGMENTER = f"rjieba-{version('rjieba')}/jieba-{version('jieba')}"  # what the tokens depend on besides this code
-
-
-class Segmenter(Protocol):
-    def cut(self, text: str, hmm: bool = True) -> list[str]: ...
-
-    def has_word(self, word: str) -> bool: ...
-
-    def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int: ...
-
-    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]: ...
-
-
-class JiebaSegmenter:
-    """Python jieba behind rjieba's interface (the reference the tests compare rjieba with)."""
-
-    def __init__(self) -> None:
-        self.tokenizer = _jieba().Tokenizer()
-        self.tokenizer.initialize()
-
-    def cut(self, text: str, hmm: bool = True) -> list[str]:
-        return list(self.tokenizer.cut(text, HMM=hmm))
-
-    def has_word(self, word: str) -> bool:
-        return self.tokenizer.FREQ.get(word, 0) > 0
-
-    def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int:
-        self.tokenizer.add_word(word, freq=freq, tag=tag)
-        return freq or 0
-
-    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
-        raise NotImplementedError("Tokenizer.tagged uses jieba.posseg for the reference segmenter")
-
-
-def segmenter(kind: str = "rjieba") -> Segmenter:
-    """A fresh segmenter with jieba's default dictionary: "rjieba" (used) or "jieba" (reference)."""
-    if kind != "rjieba":
-        return JiebaSegmenter()
-    with _SPARE_LOCK:
-        spare = _SPARE.pop() if _SPARE else None
-    return spare if isinstance(spare, rjieba.Jieba) else rjieba.Jieba()
 
 
 def quoted_terms(text: str) -> set[str]:
@@ -179,7 +125,7 @@ class Tokenizer:
         if self._pos is None:
             with self._pos_lock:
                 if self._pos is None:
-                    python = _jieba().Tokenizer()
+                    python = python_jieba().Tokenizer()
                     python.initialize()
                     for word in self.added_words:
                         python.add_word(word, freq=DOMAIN_FREQ)
@@ -262,7 +208,7 @@ def word_tags(dictionary: str | None = None) -> dict[str, str]:
     with _TAGS_LOCK:
         if str(path) not in _TAGS:
             def parse() -> dict[str, str]:
-                _jieba()
+                python_jieba()
                 import jieba.posseg  # 0.2 s to import
 
                 table = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
@@ -279,7 +225,7 @@ def _default_dictionary() -> str:
     """jieba's dictionary file, found without importing jieba."""
     spec = importlib.util.find_spec("jieba")
     if spec is None or not spec.submodule_search_locations:
-        return str(_jieba().get_dict_file().name)
+        return str(python_jieba().get_dict_file().name)
     return str(Path(next(iter(spec.submodule_search_locations))) / "dict.txt")
 
 

@@ -72,7 +72,7 @@ async def running_bot(engine: Any, store: Any = None, **overrides: Any) -> Async
     services = Services(settings=settings, engine=engine, sink=engine.sink, store=store)
     app = build_application(services)
     try:
-        await start_telegram(app, settings, poll_timeout=1, listen="127.0.0.1")
+        await start_telegram(app, settings, poll_timeout=1)
         yield Bot(fake, app, services)
     finally:
         await stop_telegram(app)

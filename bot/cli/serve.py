@@ -15,6 +15,7 @@ import click
 from bot.app import Services, build_services
 from bot.config import Settings
 from bot.storage.formatting import visible
+from bot.workers import run_workers, telegram_parts, why_not_workers
 
 log = logging.getLogger("bot.serve")
 
@@ -27,11 +28,12 @@ async def _serve_channels(services: Services) -> None:
     """
     stop = asyncio.Event()
     runs = []
-    runs_http = bool(services.settings.wechat_token or services.settings.admin_password)
+    telegram_app, webhook = telegram_parts(services)  # in webhook mode Telegram is a route of the HTTP app
+    runs_http = bool(services.settings.wechat_token or services.settings.admin_password or webhook)
     if runs_http:
-        from bot.http_app import http_server, log_console_url
+        from bot.http_app import build_http_app, http_server, log_console_url
 
-        server = http_server(services)
+        server = http_server(services, build_http_app(services, routes=webhook))
         log_console_url(services.settings)
 
         async def http_until_exit() -> None:
@@ -51,7 +53,7 @@ async def _serve_channels(services: Services) -> None:
 
         async def telegram() -> None:
             try:
-                await serve_telegram(services, stop)
+                await serve_telegram(services, stop, app=telegram_app)
             except Exception:
                 if not runs_http:
                     raise
@@ -112,11 +114,20 @@ def warn_skipped(services: Services) -> None:
 
 
 @click.command()
-def serve() -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="worker processes for the HTTP app (WeChat, console, Telegram webhook); they share the database")
+def serve(workers: int) -> None:
     """Run the bot: Telegram if TELEGRAM_BOT_TOKEN is set, WeChat if WECHAT_TOKEN is set, the admin
     console at /admin if ADMIN_PASSWORD is set; else a terminal chat."""
     settings = Settings()
     channels = bool(settings.telegram_bot_token or settings.wechat_token or settings.admin_password)
+    if workers > 1:
+        problem = why_not_workers(settings, workers)
+        if problem:
+            raise click.UsageError(problem)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        run_workers(settings, workers)
+        return
     # a server logs what it does; the terminal chat keeps the screen for the conversation
     logging.basicConfig(
         level=logging.INFO if channels else logging.WARNING,

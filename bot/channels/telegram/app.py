@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import signal
 from contextlib import suppress
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Forbidden
@@ -37,6 +35,7 @@ from bot.channels.telegram.startup import start_with_retry
 from bot.channels.telegram.state import STATE_KEY, ChannelState
 from bot.channels.telegram.texts import t
 from bot.channels.telegram.updates import TolerantUpdatesRequest
+from bot.channels.telegram.webhook import webhook_secret
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -46,7 +45,6 @@ log = logging.getLogger(__name__)
 
 PUBLIC_COMMANDS = ("start", "help")
 ADMIN_COMMANDS = (("reload", "重新加载语料"), ("stats", "统计"), ("unanswered", "待处理的问题"))
-WEBHOOK_LISTEN = "0.0.0.0"  # behind a TLS-terminating reverse proxy
 POLL_TIMEOUT_S = 10.0
 
 
@@ -118,19 +116,15 @@ def build_application(services: "Services") -> Application:
     return app
 
 
-def webhook_path(url: str) -> str:
-    return urlparse(url).path.strip("/") or "telegram"
-
-
 async def start_telegram(
     app: Application,
     settings: "Settings",
     *,
     poll_timeout: float = POLL_TIMEOUT_S,
-    listen: str = WEBHOOK_LISTEN,
     stop: asyncio.Event | None = None,
 ) -> bool:
-    """Initialise and start ``app``: a webhook when ``settings.webhook_url`` is set, else polling.
+    """Initialise and start ``app``: polling, or — when ``settings.webhook_url`` is set — the webhook
+    registered with Telegram, its updates arriving through the HTTP app's route (:mod:`.webhook`).
 
     While the Bot API is unreachable or failing, retries with backoff (see ``startup``); False
     when ``stop`` was set before it could start. A refused token raises ``TelegramStartError``.
@@ -142,19 +136,14 @@ async def start_telegram(
             await app.post_init(app)
         if not app.running:
             await app.start()
-        if app.updater.running:
-            return
         if settings.webhook_url:
-            await app.updater.start_webhook(
-                listen=listen,
-                port=settings.webhook_port,
-                url_path=webhook_path(settings.webhook_url),
-                webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
+            await app.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=webhook_secret(settings.telegram_bot_token, settings.webhook_secret),
                 allowed_updates=Update.ALL_TYPES,
             )
-            log.info("telegram: webhook at %s (port %s)", settings.webhook_url, settings.webhook_port)
-        else:
+            log.info("telegram: webhook at %s (served by the HTTP app)", settings.webhook_url)
+        elif not app.updater.running:
             await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
             log.info("telegram: polling as @%s", app.bot.username)
 
@@ -176,13 +165,13 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def serve_telegram(services: "Services", stop: asyncio.Event | None = None) -> None:
-    """Run the bot until ``stop`` is set (by default: until SIGINT or SIGTERM)."""
+async def serve_telegram(services: "Services", stop: asyncio.Event | None = None, app: Application | None = None) -> None:
+    """Run the bot (APP, by default built here) until ``stop`` is set (by default: until SIGINT or SIGTERM)."""
     if stop is None:
         stop = asyncio.Event()
         _stop_on_signals(stop)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per poll otherwise
-    app = build_application(services)
+    app = app or build_application(services)
     try:
         if await start_telegram(app, services.settings, stop=stop):
             await stop.wait()

@@ -16,6 +16,7 @@ from bot.corrections import Correction
 from bot.engine import Engine
 from bot.records import NullSink, ReloadReport, Sink
 from bot.reloading import GenerationWatcher, ProcessGeneration
+from bot.state import open_states
 
 
 @dataclass
@@ -96,6 +97,7 @@ def build_services(settings: Settings | None = None, *, use_database: bool = Tru
         ttl_s=settings.conversation_ttl_s,
         model=settings.embedding_model,
         data_dir=settings.data_dir,
+        states=open_states(store),  # in the database with one: every process of the deployment continues every chat
     )
     services = Services(settings=settings, engine=engine, sink=sink, store=store, generation=generation)
     load_corrections(services, quiet=True)  # a database down at start is reported once, by the store

@@ -30,6 +30,8 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -241,6 +243,15 @@ def table(tally: Tally, logged: int) -> str:
     return "\n".join(["| | count |", "|---|---:|", *(f"| {name} | {value:,} |" for name, value in rows)])
 
 
+@contextmanager
+def work_folder(keep: Path | None, prefix: str) -> Iterator[Path]:
+    """KEEP (created if needed, kept afterwards) or a temporary folder removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as temp:
+        work = keep or Path(temp)
+        work.mkdir(parents=True, exist_ok=True)
+        yield work
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chats", type=int, default=200)
@@ -248,9 +259,7 @@ def main() -> None:
     parser.add_argument("--no-lock", action="store_true", help="do not write-lock the database at the stop")
     parser.add_argument("--keep", type=Path, help="work in this folder (kept) instead of a temporary one")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="load-wechat-") as temp:
-        work = args.keep or Path(temp)
-        work.mkdir(parents=True, exist_ok=True)
+    with work_folder(args.keep, "load-wechat-") as work:
         tally = asyncio.run(run(args.chats, args.stop_at, not args.no_lock, work))
         logged = count_logged(work / "data" / "bot.sqlite3")
         storage = Counter(line.split("storage: ", 1)[1].split(" record(s)")[0].rsplit(":", 1)[0]

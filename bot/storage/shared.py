@@ -28,7 +28,7 @@ def _now() -> datetime:
 
 
 def _insert(session: Session, model: type, values: dict[str, Any], keys: list[str], replace: list[str] | None) -> int:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET replace (DO NOTHING without): the rows inserted or updated."""
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET replace (DO NOTHING without): 1 when a row was written."""
     dialect = session.get_bind().dialect.name
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
     statement = insert(model).values(**values)
@@ -36,7 +36,9 @@ def _insert(session: Session, model: type, values: dict[str, Any], keys: list[st
         statement = statement.on_conflict_do_update(index_elements=keys, set_={k: statement.excluded[k] for k in replace})
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
-    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT run through SQLAlchemy
+    returned = session.connection().execute(statement.returning(*[getattr(model, k) for k in keys]))
+    return len(returned.all())
 
 
 class SharedState:
@@ -80,6 +82,7 @@ class SharedState:
     # -- answered once --------------------------------------------------------------
     def claim(self, key: str, ttl_s: float) -> bool:
         """True when this caller is the first to answer KEY (an expired claim is taken over)."""
+        key = self.mask(key)
         with self.sessions.begin() as session:
             session.execute(delete(OnceRow).where(OnceRow.key == key, OnceRow.expires < _now()))
             return _insert(session, OnceRow, {"key": key, "done": False, "expires": _now() + timedelta(seconds=ttl_s)},
@@ -88,20 +91,20 @@ class SharedState:
     def answered(self, key: str) -> tuple[bool, str | None] | None:
         """(done, reply) of KEY's claim; None when nobody holds it (never claimed, released, expired)."""
         with self.sessions() as session:
-            row = session.get(OnceRow, key)
+            row = session.get(OnceRow, self.mask(key))
             if row is None or row.expires < _now():
                 return None
             return row.done, row.reply
 
     def finish(self, key: str, reply: str | None) -> None:
         with self.sessions.begin() as session:
-            session.execute(update(OnceRow).where(OnceRow.key == key).values(done=True, reply=reply))
+            session.execute(update(OnceRow).where(OnceRow.key == self.mask(key)).values(done=True, reply=reply))
             self._sweep(session)
 
     def release(self, key: str) -> None:
         """Forget an unfinished claim (the answer failed): a retry may try again."""
         with self.sessions.begin() as session:
-            session.execute(delete(OnceRow).where(OnceRow.key == key, OnceRow.done.is_(False)))
+            session.execute(delete(OnceRow).where(OnceRow.key == self.mask(key), OnceRow.done.is_(False)))
 
     # -- outbox ---------------------------------------------------------------------
     def outbox_put(self, user: str, reply: dict[str, Any] | None, ttl_s: float) -> str:

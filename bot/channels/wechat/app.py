@@ -36,6 +36,7 @@ from bot.channels.wechat.crypto import (
 )
 from bot.channels.wechat.dedup import OnceCache
 from bot.channels.wechat.dispatch import DEADLINE_S, Dispatcher, EngineLike
+from bot.channels.wechat.sharing import shared_parts
 from bot.channels.wechat.replay import WINDOW_S, ReplayGuard, message_digest
 from bot.channels.wechat.xml import XmlError, encrypted_reply, parse_fields, text_reply
 
@@ -213,8 +214,10 @@ def wechat_endpoint(services: "Services", **overrides: Any) -> WeChatEndpoint:
     engine: EngineLike = services.engine
     # replies stay cached as long as the request they answer could come again (a pair is
     # remembered until its timestamp leaves the window): a replay is never computed anew
-    once: OnceCache[str | None] = OnceCache(ttl_s=max(300.0, 2 * config.replay_window_s))
-    return WeChatEndpoint(config, Dispatcher(engine, deadline_s=config.deadline_s, once=once))
+    once_ttl_s = max(300.0, 2 * config.replay_window_s)
+    shared_once, outbox = shared_parts(services, once_ttl_s)  # in the database: every worker sees them
+    once: OnceCache[str | None] = shared_once or OnceCache(ttl_s=once_ttl_s)
+    return WeChatEndpoint(config, Dispatcher(engine, deadline_s=config.deadline_s, once=once, outbox=outbox))
 
 
 def wechat_routes(services: "Services", **overrides: Any) -> list[Route]:

@@ -13,10 +13,14 @@ retry may try again.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from typing import Generic, TypeVar
+from typing import Generic, Optional, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -79,3 +83,68 @@ class OnceCache(Generic[T]):
             entry = self._entries.get(key)
             if entry is not None and entry[1] is task:
                 del self._entries[key]
+
+
+class Claims(Protocol):
+    """Who answers a message, across workers (``bot.storage.shared.SharedState``)."""
+
+    def claim(self, key: str, ttl_s: float) -> bool: ...
+
+    def answered(self, key: str) -> tuple[bool, str | None] | None: ...
+
+    def finish(self, key: str, reply: str | None) -> None: ...
+
+    def release(self, key: str) -> None: ...
+
+
+class SharedOnce(OnceCache[Optional[str]]):
+    """:class:`OnceCache` across workers: the first worker to claim a message in the database
+    answers it and stores the reply; a retry reaching another worker waits for that reply (up to
+    ``wait_s``) instead of answering again. A claim whose worker failed is released, so a retry
+    answers. With the database away, each worker answers on its own (logged), as with one worker."""
+
+    def __init__(self, claims: Claims, ttl_s: float = 300.0, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic, poll_s: float = 0.1, wait_s: float = 15.0) -> None:  # fmt: skip
+        super().__init__(ttl_s, max_entries, clock)
+        self.claims = claims
+        self.poll_s = poll_s
+        self.wait_s = wait_s
+
+    async def run(self, key: Hashable, compute: Callable[[], Awaitable[str | None]]) -> str | None:
+        return await super().run(key, lambda: self._once(json.dumps(key, ensure_ascii=False), compute))
+
+    async def _once(self, name: str, compute: Callable[[], Awaitable[str | None]]) -> str | None:
+        give_up = time.monotonic() + self.wait_s
+        while True:
+            try:
+                won = await asyncio.to_thread(self.claims.claim, name, self.ttl_s)
+            except Exception as exc:
+                log.warning("wechat: cannot claim a message in the database (%r); answering it here", exc)
+                return await compute()
+            if won:
+                return await self._answer(name, compute)
+            while True:  # another worker is answering it
+                seen = await asyncio.to_thread(self.claims.answered, name)
+                if seen is None:
+                    break  # released (its answer failed) or expired: claim it again
+                if seen[0]:
+                    return seen[1]
+                if time.monotonic() > give_up:
+                    raise TimeoutError("another worker's answer did not come in time")
+                await asyncio.sleep(self.poll_s)
+
+    async def _answer(self, name: str, compute: Callable[[], Awaitable[str | None]]) -> str | None:
+        try:
+            result = await compute()
+        except BaseException:
+            await asyncio.to_thread(self._quietly, self.claims.release, name)
+            raise
+        await asyncio.to_thread(self._quietly, self.claims.finish, name, result)
+        return result
+
+    @staticmethod
+    def _quietly(call: Callable[..., None], *args: object) -> None:
+        try:
+            call(*args)
+        except Exception as exc:
+            log.warning("wechat: the answered-once record was not stored (%r)", exc)

@@ -30,7 +30,8 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram import admin, handlers
-from bot.channels.telegram.ratelimit import SlidingWindowLimiter
+from bot.channels.telegram.ratelimit import make_limiter
+from bot.state import shared_state
 from bot.channels.telegram.startup import start_with_retry
 from bot.channels.telegram.state import STATE_KEY, ChannelState
 from bot.channels.telegram.texts import t
@@ -110,7 +111,7 @@ def build_application(services: "Services") -> Application:
         .post_init(set_commands)
         .build()
     )
-    limiter = SlidingWindowLimiter(settings.rate_limit_per_minute, window_s=60.0)
+    limiter = make_limiter(settings.rate_limit_per_minute, 60.0, shared_state(services.store))  # shared via the database
     app.bot_data[STATE_KEY] = ChannelState(services=services, limiter=limiter)
     add_handlers(app)
     return app

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram.ratelimit import SlidingWindowLimiter
+from bot.channels.telegram.ratelimit import SharedLimiter, SlidingWindowLimiter
 from bot.storage.ids import DEFAULT_KEY, hash_id
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ STATE_KEY = "jinan_bot"
 @dataclass
 class ChannelState:
     services: "Services"
-    limiter: SlidingWindowLimiter
+    limiter: SlidingWindowLimiter | SharedLimiter
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     log_key: str = ""  # the key ids are hashed with in log lines (see ``log_id``)
 

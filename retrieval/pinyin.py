@@ -19,8 +19,12 @@ def pinyin_names(library: Library) -> dict[str, str]:
 
         tokenizer = library.tokenizer
         words = [t for t in library.index.vocab if _CJK_WORD.match(t) and tokenizer.is_name(t)]
+        seen = set(words)  # not `m not in words`: a list scan per match is quadratic at 1M passages
         for passage in library.passages:
-            words += [m for m in _PLACE_STEM.findall(passage.text) if tokenizer.is_name(m) and m not in words]
+            for stem in _PLACE_STEM.findall(passage.text):
+                if stem not in seen and tokenizer.is_name(stem):
+                    seen.add(stem)
+                    words.append(stem)
         names = {}
         for word in sorted(words, key=lambda w: (-len(w), w)):
             names.setdefault("".join(lazy_pinyin(word)), word)

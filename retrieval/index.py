@@ -258,13 +258,15 @@ class BM25Index:
                 seen[fresh] = True
                 touched.append(fresh)
                 acc[docs] += weights * np.float64(weight)  # float64 like the other paths
+                rest_bound = sum(bounds[m:])
+                if m < len(terms) and sum(bounds[:m]) <= rest_bound:
+                    continue  # no partial score can beat what the other terms may add
                 ids = np.concatenate(touched) if len(touched) > 1 else fresh
                 partial = acc[ids]
                 if m == len(terms):
                     return best_of(ids, partial, k)
                 if len(ids) < k:
                     continue  # no k-th score to beat yet
-                rest_bound = sum(bounds[m:])
                 theta = partial[np.argpartition(-partial, k - 1)[k - 1]]
                 if rest_bound < theta:
                     live = partial + rest_bound >= theta

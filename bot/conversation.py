@@ -125,7 +125,7 @@ class Conversations:
         self.ttl_s = ttl_s
         self.clock = clock
         self.store: StateStore = store if store is not None else MemoryStates(lambda: self.clock(), limit)
-        self._turn = threading.local()  # the states this thread's current turn loaded
+        self._turn = threading.local()  # the state this thread's current turn loaded
 
     def get(self, channel: str, chat_id: str) -> ChatState:
         try:
@@ -136,24 +136,20 @@ class Conversations:
         if state is None:
             state = ChatState()
         state.touched = self.clock()
-        self._loaded()[(channel, chat_id)] = state
+        self._turn.loaded = (channel, chat_id, state)  # one turn at a time per thread: one slot
         return state
 
     def save(self, channel: str, chat_id: str) -> None:
         """Keep the state this turn loaded for (channel, chat_id); nothing when it loaded none."""
-        state = self._loaded().pop((channel, chat_id), None)
-        if state is None:
+        loaded = getattr(self._turn, "loaded", None)
+        if loaded is None or loaded[:2] != (channel, chat_id):
             return
+        self._turn.loaded = None
+        state = loaded[2]
         try:
             self.store.save(channel, chat_id, state, self.ttl_s)
         except Exception as exc:  # never breaks the reply; the next turn starts afresh
             print(f"could not save the conversation state ({exc!r})", file=sys.stderr)
-
-    def _loaded(self) -> dict[tuple[str, str], ChatState]:
-        loaded = getattr(self._turn, "states", None)
-        if loaded is None:
-            loaded = self._turn.states = {}
-        return loaded
 
 
 def is_follow_up(state: ChatState, question: str, own_topic: bool) -> bool:

@@ -234,7 +234,8 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[Tally, int, dict[st
     shutil.copytree(ROOT / "corpus", corpus)
     conversations = read_conversations(CONVERSATIONS)
     expected = await asyncio.to_thread(one_process, corpus, work / "ref-data", args.embedding, conversations)
-    tally, facts = Tally(), {"one engine, in one process": f"{sum(e.follow_up for e in expected.values())}/"
+    tally, facts = Tally(), {"load average at start": " ".join(f"{v:.2f}" for v in os.getloadavg()),
+                             "one engine, in one process": f"{sum(e.follow_up for e in expected.values())}/"
                              f"{len(conversations)} conversations' follow-ups resolved, "
                              f"{sum(e.more for e in expected.values())} continued by 更多"}
     pg = None
@@ -265,6 +266,7 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[Tally, int, dict[st
                 await asyncio.gather(*chats, reload_and_probe(chatter, corpus, env, args.workers, work / "reload.log"))
                 facts["chats and reload took"] = f"{time.monotonic() - started:.1f} s"
             facts["CPU s per worker"] = worker_cpu(server.pid)
+            facts["load average at the end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
             stopped = time.monotonic()
             server.send_signal(signal.SIGTERM)
             code = await asyncio.to_thread(server.wait, 300)

@@ -34,7 +34,7 @@ def read_conversations(path: Path) -> list[Conversation]:
 
 
 def has_key(text: str, keys: list[str]) -> bool:
-    """Whether TEXT holds one of KEYS, compared as the eval compares (width, case, punctuation folded)."""
+    """Whether TEXT holds one of KEYS, compared as the eval compares them (NFKC, whitespace ignored)."""
     folded = fold_for_compare(text)
     return any(fold_for_compare(key) in folded for key in keys)
 
@@ -104,6 +104,8 @@ def report(args: Any, tally: Any, logged: int, facts: dict[str, str]) -> str:
         ("python -m bot reload (own process)", "–" if tally.reload_s is None else f"{tally.reload_s:.1f} s", ""),
         ("reload exit → every probe answers from the new article",
          "not reached" if tally.reach_s is None else f"{tally.reach_s:.1f} s", "✅" if tally.reach_s is not None else "❌"),
+        ("replies after more than 5 s (WeChat would have given up and retried)",
+         f"{sum(ms > 5000 for ms in tally.request_ms):,}", ""),
         ("request latency p50 / p95", f"{_ms(percentile(tally.request_ms, 0.5))} / {_ms(percentile(tally.request_ms, 0.95))}", ""),
         ("question → answer p50 / p95 (fetches included)",
          f"{_ms(percentile(tally.answer_ms, 0.5))} / {_ms(percentile(tally.answer_ms, 0.95))}", ""),

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -97,9 +97,15 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+_MIGRATION_LOCK = 0x6A696E616E  # a PostgreSQL advisory lock id: one migration at a time
+
+
 def _run(engine: Engine, action: str, revision: str) -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # workers starting together on an empty database:
+            # the others wait here, then find the schema at head (held until this transaction ends)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
 

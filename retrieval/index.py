@@ -117,7 +117,7 @@ class BM25Index:
         for name in ARRAYS:
             setattr(index, name, arrays[name])
         index.terms = terms
-        index.vocab = {t: i for i, t in enumerate(terms)}
+        index.vocab = dict(zip(terms, range(len(terms))))
         index.n_docs = len(index.doc_len)
         index.avgdl = float(index.doc_len.mean()) if index.n_docs else 0.0
         total = len(index.postings_doc)

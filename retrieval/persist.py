@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import replace
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,7 @@ from retrieval.vectors import Embedder, Progress
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 FOLDER = "index"
 SAVED = "saved_folder"  # Library.memo key: where the library was saved
 KEEP = 3  # saved versions kept (another worker may still be serving an older one)
@@ -64,16 +64,47 @@ def _corpus_files(corpus_dir: Path) -> Iterator[Path]:
             yield Path(root) / name
 
 
-def corpus_digest(corpus_dir: Path) -> str:
-    """sha256 of every corpus file's name and bytes (a link: where it points) and of :func:`code_version`."""
+def corpus_digest(corpus_dir: Path, known: Path | None = None) -> str:
+    """sha256 of every corpus file's name and bytes (a link: where it points) and of :func:`code_version`.
+    With ``known`` (a small JSON file), files whose size and modification time (ns) are unchanged since
+    it was written are not read again: the digest it holds for that list is reused (as git does)."""
+    corpus_dir = Path(corpus_dir)
+    files = list(_corpus_files(corpus_dir))
+    stamp = hashlib.sha256(code_version().encode())
+    newest = 0.0
+    for path in files:
+        try:
+            info = path.lstat()
+            newest = max(newest, info.st_mtime)
+            stamp.update(f"{path.relative_to(corpus_dir)}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\n".encode(
+                "utf-8", "surrogateescape"))
+        except OSError:
+            stamp.update(b"?")
+    if known is not None:
+        try:
+            saved = json.loads(known.read_text(encoding="utf-8"))
+            # a file changed within 2 s of being hashed might keep its time stamp: hash again then
+            if saved["stamp"] == stamp.hexdigest() and newest < float(saved["written"]) - 2:
+                return str(saved["digest"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
     digest = hashlib.sha256(code_version().encode())
-    for path in _corpus_files(Path(corpus_dir)):
+    for path in files:
         digest.update(b"\0" + str(path.relative_to(corpus_dir)).encode("utf-8", "surrogateescape") + b"\0")
         try:
             digest.update(("link:" + os.readlink(path)).encode("utf-8", "surrogateescape") if path.is_symlink()
                           else path.read_bytes())
         except OSError as exc:
             digest.update(f"unreadable:{exc.errno}".encode())
+    if known is not None:
+        try:
+            known.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=known.parent, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump({"stamp": stamp.hexdigest(), "digest": digest.hexdigest(), "written": time.time()}, out)
+            os.replace(temp, known)
+        except OSError:
+            pass
     return digest.hexdigest()
 
 
@@ -132,23 +163,48 @@ def _load_index(folder: Path, name: str, params: dict[str, float]) -> tuple[BM25
     return index, TermLists(terms, indptr, term_ids)
 
 
+class SavedBlocks(Mapping[str, list[Block]]):
+    """The cleaned text of each article (by file digest), read from the saved folder when a reload
+    first asks for it (an article's blocks aren't needed to answer; a reload reuses them)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._blocks: dict[str, list[Block]] | None = None
+
+    def _load(self) -> dict[str, list[Block]]:
+        if self._blocks is None:
+            try:
+                saved = marshal.loads(self.path.read_bytes())
+                self._blocks = {digest: [Block(kind, text) for kind, text in rows] for digest, rows in saved.items()}
+            except _CORRUPT as exc:
+                log.warning("saved article text %s is unreadable (%r): a reload cleans the articles again", self.path, exc)
+                self._blocks = {}
+        return self._blocks
+
+    def __getitem__(self, digest: str) -> list[Block]:
+        return self._load()[digest]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
 def _article_rows(library: Library) -> list[tuple]:
     rows = []
     for a in library.articles.values():
         passages = [(p.pid, p.position, p.section, p.text, p.paragraph) for p in a.passages]
-        blocks = [(b.kind, b.text) for b in a.blocks]
         rows.append((a.article_id, a.title, a.path, a.year, tuple(a.districts), a.source, a.byline, a.digest,
-                     a.traditional, list(a.headings), blocks, passages))
+                     a.traditional, list(a.headings), passages))
     return rows
 
 
 def _articles_from(rows: list[tuple]) -> dict[str, Article]:
     articles: dict[str, Article] = {}
-    for (article_id, title, path, year, districts, source, byline, digest, traditional, headings, blocks,
-         passages) in rows:
+    for article_id, title, path, year, districts, source, byline, digest, traditional, headings, passages in rows:
         article = Article(article_id, title, path, year, tuple(districts), source, byline, digest, bool(traditional))
         article.headings = list(headings)
-        article.blocks = [Block(kind, text) for kind, text in blocks]
         article.passages = [Passage(pid, article_id, position, section, text, paragraph)
                             for pid, position, section, text, paragraph in passages]
         articles[article_id] = article
@@ -166,6 +222,8 @@ def save(library: Library, folder: Path, digest: str) -> None:
         np.save(temp / "same_section.npy", np.asarray(library.same_section, dtype=np.float64))
         state = (_article_rows(library), sorted(library.tokenizer.added_words), list(library.skipped))
         (temp / "library.marshal").write_bytes(marshal.dumps(state))
+        blocks = {a.digest: [(b.kind, b.text) for b in a.blocks] for a in library.articles.values()}
+        (temp / "blocks.marshal").write_bytes(marshal.dumps(blocks))
         params = {"k1": library.index.k1, "b": library.index.b, "epsilon": library.index.epsilon}
         meta = {"format": FORMAT, "digest": digest, "passages": len(library.passages), "params": params,
                 "heading": library.heading_index is not None, "saved": time.time()}
@@ -203,7 +261,7 @@ def load(corpus_dir: Path, folder: Path, digest: str) -> Library:
         corpus_dir=corpus_dir, articles=articles, passages=passages, tokenizer=tokenizer, lexicon=lexicon,
         index=index, body_tokens=body_tokens, heading_tokens=heading_tokens,  # type: ignore[arg-type]
         heading_index=heading_index, same_section=same, skipped=[tuple(s) for s in skipped],
-        cache=TokenCache(frozenset(tokenizer.added_words), {}, {a.digest: a.blocks for a in articles.values()}),
+        cache=TokenCache(frozenset(tokenizer.added_words), {}, SavedBlocks(folder / "blocks.marshal")),  # type: ignore[arg-type]
         build_seconds=time.perf_counter() - started,
     )
 
@@ -244,7 +302,7 @@ def open_library(
     corpus_dir = Path(corpus_dir)
     if data_dir is None:
         return build_library(corpus_dir, embedder=embedder, progress=progress)
-    digest = corpus_digest(corpus_dir)
+    digest = corpus_digest(corpus_dir, Path(data_dir) / FOLDER / "digest.json")
     folder = Path(data_dir) / FOLDER / digest[:40]
     library: Library | None = None
     if folder.exists():

@@ -131,7 +131,7 @@ class Conversations:
         try:
             state = self.store.load(channel, chat_id)
         except Exception as exc:  # the database away: answer without the earlier turns
-            print(f"conversation state unavailable ({exc!r}); starting afresh", file=sys.stderr)
+            print(f"conversation state unavailable ({type(exc).__name__}: {exc}); starting afresh", file=sys.stderr)
             state = None
         if state is None:
             state = ChatState()
@@ -149,7 +149,7 @@ class Conversations:
         try:
             self.store.save(channel, chat_id, state, self.ttl_s)
         except Exception as exc:  # never breaks the reply; the next turn starts afresh
-            print(f"could not save the conversation state ({exc!r})", file=sys.stderr)
+            print(f"could not save the conversation state ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
 def is_follow_up(state: ChatState, question: str, own_topic: bool) -> bool:

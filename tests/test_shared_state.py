@@ -166,3 +166,23 @@ def test_a_state_store_that_fails_never_breaks_the_answer(bm25_library: Library,
     assert reply.answered and not reply.error
     err = capfd.readouterr().err
     assert "conversation state unavailable" in err and "could not save the conversation state" in err
+
+
+def test_database_states_ride_out_a_server_outage(own_postgres, capfd: pytest.CaptureFixture[str]) -> None:
+    from bot.state.database import PAUSE_S
+
+    store = Store(own_postgres.create_database(), id_hash_key=KEY)
+    now = [0.0]
+    states = DatabaseStates(shared_state(store), clock=lambda: now[0])  # type: ignore[arg-type]
+    states.save("wechat", "c1", ChatState(topic="暖新之家"), ttl_s=600)
+    own_postgres.stop()
+    assert states.load("wechat", "c1") is None  # afresh, not an error
+    states.save("wechat", "c1", ChatState(topic="lost"), ttl_s=600)  # paused: not even tried
+    own_postgres.start()
+    assert states.load("wechat", "c1") is None  # still paused
+    now[0] += PAUSE_S + 1
+    loaded = states.load("wechat", "c1")
+    assert loaded is not None and loaded.topic == "暖新之家"
+    store.close()
+    lines = [line for line in capfd.readouterr().err.splitlines() if "conversation state" in line]
+    assert len(lines) == 2 and "unavailable" in lines[0] and "available again" in lines[1]

@@ -169,14 +169,15 @@ def test_a_state_store_that_fails_never_breaks_the_answer(bm25_library: Library,
 
 
 def test_database_states_ride_out_a_server_outage(own_postgres, capfd: pytest.CaptureFixture[str]) -> None:
-    from bot.state.database import PAUSE_S
+    from bot.storage.shared import PAUSE_S, SharedState
 
     store = Store(own_postgres.create_database(), id_hash_key=KEY)
     now = [0.0]
-    states = DatabaseStates(shared_state(store), clock=lambda: now[0])  # type: ignore[arg-type]
+    states = DatabaseStates(SharedState(store.engine, store.mask, clock=lambda: now[0]))
     states.save("wechat", "c1", ChatState(topic="暖新之家"), ttl_s=600)
     own_postgres.stop()
     assert states.load("wechat", "c1") is None  # afresh, not an error
+    assert states.shared.paused_until == PAUSE_S  # the next calls fail at once, without a connection attempt
     states.save("wechat", "c1", ChatState(topic="lost"), ttl_s=600)  # paused: not even tried
     own_postgres.start()
     assert states.load("wechat", "c1") is None  # still paused

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -12,7 +11,6 @@ from bot.storage.faults import report
 from bot.storage.shared import SharedState
 
 T = TypeVar("T")
-PAUSE_S = 5.0  # after a failure, the database is left alone this long: no reply waits on a dead server
 
 
 class DatabaseStates:
@@ -20,22 +18,18 @@ class DatabaseStates:
     chat id), expired by time. Each load is a fresh object (another worker may have moved on).
 
     The database failing never fails a turn: the turn starts afresh (no earlier topic) and is not
-    kept; that is said once per outage on stderr, and for ``PAUSE_S`` after a failure the database
-    is not asked at all, so replies do not wait on connection timeouts."""
+    kept; that is said once per outage on stderr. For a few seconds after a failure
+    :class:`SharedState` does not ask the database at all, so replies do not wait on connection
+    timeouts."""
 
-    def __init__(self, shared: SharedState, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, shared: SharedState) -> None:
         self.shared = shared
-        self.clock = clock
-        self._paused_until = 0.0
         self._failing = False
 
     def _guard(self, call: Callable[[], T], fallback: T) -> T:
-        if self.clock() < self._paused_until:
-            return fallback
         try:
             result = call()
         except Exception as exc:
-            self._paused_until = self.clock() + PAUSE_S
             if not self._failing:
                 report(f"conversation state unavailable ({type(exc).__name__}); turns start afresh until it is back")
                 self._failing = True

@@ -9,10 +9,12 @@ PostgreSQL (``SELECT … FOR UPDATE``), the database write lock on SQLite.
 
 from __future__ import annotations
 
+import functools
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +23,28 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.storage.state_models import ChatStateRow, OnceRow, OutboxRow, RateRow
 
 CLEAN_EVERY = 200  # writes between two sweeps of expired rows
+PAUSE_S = 5.0  # after a database error, calls fail at once for this long (nothing waits on a dead server)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Unavailable(RuntimeError):
+    """The database failed a moment ago: not asked again until the pause is over."""
+
+
+def _paused(method: F) -> F:
+    """Fail fast during the pause after an error; an error starts a pause. Callers fall back."""
+
+    @functools.wraps(method)
+    def call(self: SharedState, *args: Any, **kwargs: Any) -> Any:
+        if self.clock() < self.paused_until:
+            raise Unavailable("the database failed less than a few seconds ago")
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            self.paused_until = self.clock() + PAUSE_S
+            raise
+
+    return call  # type: ignore[return-value]
 
 
 def _now() -> datetime:
@@ -44,13 +68,15 @@ def _insert(session: Session, model: type, values: dict[str, Any], keys: list[st
 class SharedState:
     """Chat states, answered-once replies, outboxes and rate limits over one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine, mask: Callable[[str], str] = str) -> None:
+    def __init__(self, engine: Engine, mask: Callable[[str], str] = str, clock: Callable[[], float] = time.monotonic) -> None:
         if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(f"shared state needs SQLite or PostgreSQL, not {engine.dialect.name}")
         self.engine = engine
         self.mask = mask
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self._writes = 0
+        self.clock = clock
+        self.paused_until = 0.0
 
     def _sweep(self, session: Session) -> None:
         """Now and then, delete the rows whose time is over (each reader ignores them anyway)."""
@@ -62,11 +88,13 @@ class SharedState:
             session.execute(delete(model).where(model.expires < now))  # type: ignore[attr-defined]
 
     # -- conversation state ---------------------------------------------------------
+    @_paused
     def load_chat(self, channel: str, chat_id: str) -> dict[str, Any] | None:
         with self.sessions() as session:
             row = session.get(ChatStateRow, (channel, self.mask(chat_id)))
             return dict(row.data) if row is not None and row.expires > _now() else None
 
+    @_paused
     def save_chat(self, channel: str, chat_id: str, data: dict[str, Any], ttl_s: float) -> None:
         values = {"channel": channel, "chat_id": self.mask(chat_id), "data": data,
                   "expires": _now() + timedelta(seconds=ttl_s)}  # fmt: skip
@@ -74,12 +102,14 @@ class SharedState:
             _insert(session, ChatStateRow, values, ["channel", "chat_id"], ["data", "expires"])
             self._sweep(session)
 
+    @_paused
     def drop_chat(self, channel: str, chat_id: str) -> None:
         with self.sessions.begin() as session:
             session.execute(delete(ChatStateRow).where(ChatStateRow.channel == channel,
                                                        ChatStateRow.chat_id == self.mask(chat_id)))  # fmt: skip
 
     # -- answered once --------------------------------------------------------------
+    @_paused
     def claim(self, key: str, ttl_s: float) -> bool:
         """True when this caller is the first to answer KEY (an expired claim is taken over)."""
         key = self.mask(key)
@@ -88,6 +118,7 @@ class SharedState:
             return _insert(session, OnceRow, {"key": key, "done": False, "expires": _now() + timedelta(seconds=ttl_s)},
                            ["key"], None) == 1  # fmt: skip
 
+    @_paused
     def answered(self, key: str) -> tuple[bool, str | None] | None:
         """(done, reply) of KEY's claim; None when nobody holds it (never claimed, released, expired)."""
         with self.sessions() as session:
@@ -96,17 +127,20 @@ class SharedState:
                 return None
             return row.done, row.reply
 
+    @_paused
     def finish(self, key: str, reply: str | None) -> None:
         with self.sessions.begin() as session:
             session.execute(update(OnceRow).where(OnceRow.key == self.mask(key)).values(done=True, reply=reply))
             self._sweep(session)
 
+    @_paused
     def release(self, key: str) -> None:
         """Forget an unfinished claim (the answer failed): a retry may try again."""
         with self.sessions.begin() as session:
             session.execute(delete(OnceRow).where(OnceRow.key == self.mask(key), OnceRow.done.is_(False)))
 
     # -- outbox ---------------------------------------------------------------------
+    @_paused
     def outbox_put(self, user: str, reply: dict[str, Any] | None, ttl_s: float) -> str:
         """Put REPLY (None: still computing) in USER's outbox; the token :meth:`outbox_fill` needs."""
         token = uuid.uuid4().hex
@@ -116,6 +150,7 @@ class SharedState:
             self._sweep(session)
         return token
 
+    @_paused
     def outbox_fill(self, user: str, token: str, reply: dict[str, Any]) -> bool:
         """The pending answer put with TOKEN is ready; False when a later put or a drop replaced it."""
         with self.sessions.begin() as session:
@@ -123,6 +158,7 @@ class SharedState:
                                    .values(reply=reply))  # fmt: skip
             return bool(done.rowcount)  # type: ignore[attr-defined]
 
+    @_paused
     def outbox_get(self, user: str) -> tuple[str, dict[str, Any] | None] | None:
         """(token, reply or None while pending) of USER's outbox; None when empty or expired."""
         with self.sessions() as session:
@@ -131,6 +167,7 @@ class SharedState:
                 return None
             return row.token, (dict(row.reply) if row.reply is not None else None)
 
+    @_paused
     def outbox_drop(self, user: str, token: str | None = None) -> None:
         """Empty USER's outbox (only if it still holds TOKEN's put, when given)."""
         where = [OutboxRow.user_id == self.mask(user)] + ([OutboxRow.token == token] if token else [])
@@ -138,6 +175,7 @@ class SharedState:
             session.execute(delete(OutboxRow).where(*where))
 
     # -- rate limits ----------------------------------------------------------------
+    @_paused
     def rate_hit(self, key: str, limit: int, window_s: float, now: float) -> str:
         """One message from KEY at NOW (epoch seconds): "allow" (counted), "warn" (over the limit,
         first time) or "drop" (still over). Refused messages do not count."""

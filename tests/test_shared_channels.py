@@ -187,3 +187,33 @@ def test_a_stale_fill_does_not_overwrite_a_newer_put(shared: SharedState) -> Non
     new = shared.outbox_put("openid-6", {"kind": "answer"}, 60)
     assert not shared.outbox_fill("openid-6", old, {"kind": "stale"})
     assert shared.outbox_get("openid-6") == (new, {"kind": "answer"})
+
+
+async def test_answered_once_falls_back_to_this_worker_when_the_database_fails() -> None:
+    class Down:
+        def claim(self, key: str, ttl_s: float) -> bool:
+            raise ConnectionError("database away")
+
+        def answered(self, key: str) -> tuple[bool, str | None] | None:
+            raise ConnectionError("database away")
+
+        def finish(self, key: str, reply: str | None) -> None:
+            raise ConnectionError("database away")
+
+        def release(self, key: str) -> None:
+            raise ConnectionError("database away")
+
+    class Taken(Down):
+        def claim(self, key: str, ttl_s: float) -> bool:
+            return False  # another worker claimed it, then the database went away
+
+    calls: list[int] = []
+
+    async def compute() -> str:
+        calls.append(1)
+        return "answered here"
+
+    once = SharedOnce(Down())
+    assert await once.run(("msg", "u", "1"), compute) == "answered here"
+    assert await once.run(("msg", "u", "1"), compute) == "answered here" and len(calls) == 1  # cached in this worker
+    assert await SharedOnce(Taken()).run(("msg", "u", "2"), compute) == "answered here" and len(calls) == 2

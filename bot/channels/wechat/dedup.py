@@ -124,7 +124,11 @@ class SharedOnce(OnceCache[Optional[str]]):
             if won:
                 return await self._answer(name, compute)
             while True:  # another worker is answering it
-                seen = await asyncio.to_thread(self.claims.answered, name)
+                try:
+                    seen = await asyncio.to_thread(self.claims.answered, name)
+                except Exception as exc:
+                    log.warning("wechat: cannot read another worker's reply (%r); answering it here", exc)
+                    return await compute()
                 if seen is None:
                     break  # released (its answer failed) or expired: claim it again
                 if seen[0]:

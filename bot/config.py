@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     admin_ids: list[int] = Field(default_factory=list)
     rate_limit_per_minute: int = 20
     webhook_url: str = ""  # public URL: webhook mode when set
-    webhook_port: int = 8443
     webhook_secret: str = ""
 
     # http server (wechat, admin console)

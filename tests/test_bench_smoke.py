@@ -64,7 +64,7 @@ def test_scale_run_reports_both_engines_on_the_same_queries(toy_scale):
     assert set(r["phases"]) == {"setup", "ours_tokenize", "ours_index", "ours_query", "okapi_build", "okapi_query"}
     assert r["agreement"]["queries"] == 24
     assert r["agreement"]["same_up_to_ties"] == 24  # the index gives BM25Okapi's ranking
-    assert r["max_score_diff"] < 1e-9
+    assert r["max_score_diff"] < 1e-5  # float32 weights: 1e-6 of scores of at most ~20
     assert r["mean_passage_tokens"] > 10 and r["vocabulary"] > 100
     assert r["ours_peak_mb"] > 0
 

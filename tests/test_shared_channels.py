@@ -217,3 +217,21 @@ async def test_answered_once_falls_back_to_this_worker_when_the_database_fails()
     assert await once.run(("msg", "u", "1"), compute) == "answered here"
     assert await once.run(("msg", "u", "1"), compute) == "answered here" and len(calls) == 1  # cached in this worker
     assert await SharedOnce(Taken()).run(("msg", "u", "2"), compute) == "answered here" and len(calls) == 2
+
+
+async def test_shared_state_calls_do_not_queue_behind_answers_in_the_default_pool() -> None:
+    """Every default-pool thread busy answering: a claim (a database call) still runs at once."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.channels.wechat.dedup import in_database_thread
+
+    loop = asyncio.get_running_loop()
+    busy, release = ThreadPoolExecutor(max_workers=1), threading.Event()
+    loop.set_default_executor(busy)
+    answering = loop.run_in_executor(None, release.wait, 10)  # the only default thread, taken
+    try:
+        assert await asyncio.wait_for(in_database_thread(lambda: "claimed"), timeout=5) == "claimed"
+    finally:
+        release.set()
+        await answering

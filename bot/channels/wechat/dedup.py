@@ -18,9 +18,20 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from typing import Generic, Optional, Protocol, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, Optional, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
+
+# Shared-state calls (claims, the outbox) run in a few threads of their own: in the default pool they
+# would queue behind the engine's answers, and a retry's claim would wait for every question before it.
+_DATABASE_CALLS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wechat-shared-state")
+
+
+async def in_database_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """FUNC(*ARGS) in the shared-state threads."""
+    return await asyncio.get_running_loop().run_in_executor(_DATABASE_CALLS, func, *args)
+
 
 T = TypeVar("T")
 
@@ -117,7 +128,7 @@ class SharedOnce(OnceCache[Optional[str]]):
         give_up = time.monotonic() + self.wait_s
         while True:
             try:
-                won = await asyncio.to_thread(self.claims.claim, name, self.ttl_s)
+                won = await in_database_thread(self.claims.claim, name, self.ttl_s)
             except Exception as exc:
                 log.warning("wechat: cannot claim a message in the database (%r); answering it here", exc)
                 return await compute()
@@ -125,7 +136,7 @@ class SharedOnce(OnceCache[Optional[str]]):
                 return await self._answer(name, compute)
             while True:  # another worker is answering it
                 try:
-                    seen = await asyncio.to_thread(self.claims.answered, name)
+                    seen = await in_database_thread(self.claims.answered, name)
                 except Exception as exc:
                     log.warning("wechat: cannot read another worker's reply (%r); answering it here", exc)
                     return await compute()
@@ -141,9 +152,9 @@ class SharedOnce(OnceCache[Optional[str]]):
         try:
             result = await compute()
         except BaseException:
-            await asyncio.to_thread(self._quietly, self.claims.release, name)
+            await in_database_thread(self._quietly, self.claims.release, name)
             raise
-        await asyncio.to_thread(self._quietly, self.claims.finish, name, result)
+        await in_database_thread(self._quietly, self.claims.finish, name, result)
         return result
 
     @staticmethod

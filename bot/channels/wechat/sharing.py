@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.channels.wechat.dedup import SharedOnce
+from bot.channels.wechat.dedup import SharedOnce, in_database_thread
 from bot.channels.wechat.dispatch import Outbox
 from bot.messages import Reply
 from bot.state import shared_state
@@ -97,7 +97,7 @@ class SharedOutbox(Outbox):
 
     async def _wait(self, user: str, token: str) -> Reply:
         while True:
-            row = await asyncio.to_thread(self.rows.outbox_get, user)
+            row = await in_database_thread(self.rows.outbox_get, user)
             if row is None or row[0] != token:
                 raise LookupError("the pending answer was replaced or dropped")
             if row[1] is not None:

@@ -48,6 +48,7 @@ class Engine:
         self.conversations = Conversations(ttl_s, store=states)  # in memory unless a shared store is given
         self.corrections = CorrectionBook()  # the admin's corrected answers (kept in the database by Services)
         self._reload_lock = threading.Lock()
+        self.data_dir: Path | None = None  # where the index is saved (from_corpus): a reload loads a saved version
 
     @classmethod
     def from_corpus(
@@ -80,6 +81,7 @@ class Engine:
         if loaded and loaded[0] is not None:
             library = add_vectors(library, loaded[0], ProgressLine())
         engine = cls(library, sink=sink, ttl_s=ttl_s, states=states)
+        engine.data_dir = data_dir
         threading.Thread(target=engine.warm_up, name="engine-warm-up", daemon=True).start()
         return engine
 
@@ -252,7 +254,10 @@ class Engine:
         with self._reload_lock:
             old = self.library
             try:
-                new = build_library(old.corpus_dir, cache=old.cache, embedder=old.embedder, progress=ProgressLine())
+                if self.data_dir is not None:  # the version another process built and saved is loaded, not rebuilt
+                    new = open_library(old.corpus_dir, self.data_dir, embedder=old.embedder, progress=ProgressLine())
+                else:
+                    new = build_library(old.corpus_dir, cache=old.cache, embedder=old.embedder, progress=ProgressLine())
                 if not new.articles:
                     raise RuntimeError("no readable article in corpus/articles")
             except Exception as exc:

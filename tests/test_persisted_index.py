@@ -160,3 +160,25 @@ def test_the_digest_reuses_file_stamps_and_sees_a_change(corpus_copy: Path, tmp_
 def test_without_a_data_dir_the_library_is_just_built(corpus_copy: Path):
     library = open_library(corpus_copy, None)
     assert library.passages and not isinstance(library.body_tokens, TermLists)
+
+
+def test_a_reload_loads_the_version_another_process_saved(corpus_copy: Path, tmp_path: Path, monkeypatch):
+    """Worker A reloads a changed corpus (built and saved); worker B's reload then loads A's copy."""
+    import retrieval.persist as persist
+    from bot.engine import Engine
+
+    data = tmp_path / "data"
+    first = Engine.from_corpus(corpus_copy, model="none", data_dir=data)
+    second = Engine.from_corpus(corpus_copy, model="none", data_dir=data)
+    (corpus_copy / "articles" / "new_hall.txt").write_text("暖泉社区的夜间议事厅\n\n暖泉社区推出“夜间议事厅”，每周三晚上议事。\n",
+                                                            encoding="utf-8")  # fmt: skip
+    assert first.reload("admin", "cli").ok
+    assert len(saved_folders(data)) == 2
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the saved version should have been loaded, not built")
+
+    monkeypatch.setattr(persist, "build_library", no_build)
+    report = second.reload("", "sync")
+    assert report.ok and report.added == ["new_hall"]
+    assert second.passage_count == first.passage_count

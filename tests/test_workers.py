@@ -65,9 +65,10 @@ def _env(corpus: Path, data: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to see the worker processes")
-def test_two_workers_share_conversations_a_reload_and_the_log(corpus_copy: Path, tmp_path: Path) -> None:
+def test_two_workers_share_conversations_a_reload_and_the_log(corpus_copy: Path, tmp_path: Path, db_url: str) -> None:
+    """On one SQLite file and on one PostgreSQL database."""
     data, port = tmp_path / "data", _free_port()
-    env = _env(corpus_copy, data, WECHAT_TOKEN=TOKEN, HTTP_HOST="127.0.0.1", HTTP_PORT=str(port))
+    env = _env(corpus_copy, data, WECHAT_TOKEN=TOKEN, HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), DATABASE_URL=db_url)
     serve = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--workers", "2"], cwd=tmp_path, env=env,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -93,7 +94,7 @@ def test_two_workers_share_conversations_a_reload_and_the_log(corpus_copy: Path,
             assert "抱歉" not in follow and "暖新" in follow, follow
         # a reload from another process reaches both workers
         (corpus_copy / "articles" / "new_hall.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-        reload = subprocess.run([sys.executable, "-m", "bot", "reload"], cwd=tmp_path, env=_env(corpus_copy, data),
+        reload = subprocess.run([sys.executable, "-m", "bot", "reload"], cwd=tmp_path, env=_env(corpus_copy, data, DATABASE_URL=db_url),
                                 capture_output=True, text=True, timeout=120)  # fmt: skip
         assert reload.returncode == 0, reload.stderr
         deadline = time.monotonic() + 20
@@ -113,7 +114,7 @@ def test_two_workers_share_conversations_a_reload_and_the_log(corpus_copy: Path,
             _, err = serve.communicate()
     assert serve.returncode == 0, err
     assert "Traceback" not in err, err
-    store = open_store(Settings(_env_file=None, data_dir=data, id_hash_key="workers-test-key", database_url=""))
+    store = open_store(Settings(_env_file=None, data_dir=data, id_hash_key="workers-test-key", database_url=db_url))
     try:
         assert store.flush(timeout=20)
         with store.session() as session:

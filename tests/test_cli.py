@@ -75,3 +75,12 @@ def test_reload_reports_changes_since_the_last_reload(run, tmp_path, monkeypatch
     assert "reload ok: 6 articles" in out
     assert "added: new" in out
     assert "skipped bad.txt: binary file" in out
+
+
+def test_ask_runs_are_tagged_and_a_chat_is_user_traffic(run, tmp_path):
+    run("ask", "--json", "-", stdin="暖新之家有多大？\n明天上海会下雨吗？\n")
+    run("ask", "暖新之家有多大？")
+    run("chat", "--json", stdin="暖新之家有多大？\n")
+    logged = [json.loads(line) for line in run("logs", "--format", "json", "--source", "all").splitlines()]
+    assert sorted(row["source"] for row in logged) == ["ask", "ask", "ask", "user"]
+    assert "left out" in run("stats")  # the batch runs are not counted as traffic

@@ -70,15 +70,18 @@ def run_lines(
     as_json: bool,
     chat_id: str | Callable[[int], str] = "terminal",
     color: bool = False,
+    source: str = "user",
 ) -> int:
-    """Answer each line; ``chat_id`` may vary per line (independent questions). Returns the count."""
+    """Answer each line; ``chat_id`` may vary per line (independent questions); SOURCE tags the
+    exchanges (user: a person chatting; ask: the admin's batch run). Returns the count."""
     count = 0
     for number, line in enumerate(lines):
         text = repaired(line.rstrip("\r\n"))
         if not as_json and not text.strip():
             continue
         chat = chat_id(number) if callable(chat_id) else chat_id
-        print_reply(handle(Incoming(text, chat_id=chat, user_id="local", channel="cli")), out, as_json=as_json, color=color)
+        msg = Incoming(text, chat_id=chat, user_id="local", channel="cli", source=source)
+        print_reply(handle(msg), out, as_json=as_json, color=color)
         count += 1
     return count
 

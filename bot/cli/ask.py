@@ -34,7 +34,7 @@ def ask(question: str, as_json: bool) -> None:
     with running(_services) as services:  # SIGTERM closes the store too
         if question == "-":
             lines = tolerant(sys.stdin)
-            run_lines(services.engine.handle, lines, sys.stdout, as_json=as_json, chat_id=lambda n: f"cli-batch-{n}")
+            run_lines(services.engine.handle, lines, sys.stdout, as_json=as_json, chat_id=lambda n: f"cli-batch-{n}", source="ask")
         else:
             reply = services.engine.handle(Incoming(repaired(question), chat_id="cli-ask", user_id="local", channel="cli", source="ask"))
             print_reply(reply, sys.stdout, as_json=as_json, color=sys.stdout.isatty())

@@ -19,6 +19,7 @@ from retrieval.lexicon import Lexicon, load_lexicon
 from retrieval.loader import RawArticle, read_corpus
 from retrieval.passages import Article, Passage, build_article
 from retrieval.retriever import Retriever, hybrid
+from retrieval.saved_passages import passage_texts
 from retrieval.tokenize import Tokenizer, quoted_terms
 
 
@@ -67,7 +68,7 @@ class Library:
         text = self.memo.get(key)
         if text is None:
             article = self.articles[article_id]
-            text = " ".join([article.title, *article.districts, *(p.text for p in article.passages)])
+            text = " ".join([article.title, *article.districts, *passage_texts(article.passages)])
             self.memo[key] = text
         return name in text
 

@@ -6,7 +6,8 @@ turns them into passages and tokens, and the segmenter's version: a changed corp
 new folder, an unchanged one is found again.  The arrays (postings, weights, passage
 vectors) are ``.npy`` files opened with ``np.load(mmap_mode="r")``: workers on one machine
 share their pages.  The articles and passages are one ``marshal`` file (plain tuples; no
-code runs on load, unlike pickle).
+code runs on load, unlike pickle); the passages are columns (``saved_passages.py``), each
+``Passage`` made when it is asked for.
 
 A folder is written under a temporary name and renamed into place, so two workers starting
 together never see half of one (the second rename loses and its copy is dropped).  A saved
@@ -33,17 +34,19 @@ from retrieval.cleanup import Block
 from retrieval.index import ARRAYS, BM25Index
 from retrieval.lexicon import load_lexicon
 from retrieval.library import Library, TokenCache, build_library, meaning_texts, with_vectors
-from retrieval.passages import Article, Passage
+from retrieval.passages import Article
+from retrieval.saved_passages import PassageStore, SavedPassages, save_passages
 from retrieval.tokenize import SEGMENTER, Tokenizer
 from retrieval.vectors import Embedder, Progress
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 FOLDER = "index"
 SAVED = "saved_folder"  # Library.memo key: where the library was saved
 KEEP = 3  # saved versions kept (another worker may still be serving an older one)
-_CODE = ("cleanup.py", "index.py", "library.py", "lexicon.py", "loader.py", "passages.py", "persist.py", "segment.py",
+_CODE = ("cleanup.py", "index.py", "library.py", "lexicon.py", "loader.py", "passages.py", "persist.py",
+         "saved_passages.py", "segment.py",
          "text.py", "tokenize.py")
 _CORRUPT = (OSError, ValueError, KeyError, EOFError, TypeError, IndexError)
 
@@ -192,23 +195,21 @@ class SavedBlocks(Mapping[str, list[Block]]):
 
 
 def _article_rows(library: Library) -> list[tuple]:
-    rows = []
-    for a in library.articles.values():
-        passages = [(p.pid, p.position, p.section, p.text, p.paragraph) for p in a.passages]
-        rows.append((a.article_id, a.title, a.path, a.year, tuple(a.districts), a.source, a.byline, a.digest,
-                     a.traditional, list(a.headings), passages))
-    return rows
+    return [(a.article_id, a.title, a.path, a.year, tuple(a.districts), a.source, a.byline, a.digest, a.traditional,
+             list(a.headings)) for a in library.articles.values()]
 
 
-def _articles_from(rows: list[tuple]) -> dict[str, Article]:
+def _articles_from(rows: list[tuple], folder: Path) -> tuple[dict[str, Article], SavedPassages]:
+    """The articles, each with its run of the saved passages (made when asked for), and all passages."""
+    store = PassageStore(folder, [row[0] for row in rows])
     articles: dict[str, Article] = {}
-    for article_id, title, path, year, districts, source, byline, digest, traditional, headings, passages in rows:
+    for row, (start, stop) in zip(rows, store.runs()):
+        article_id, title, path, year, districts, source, byline, digest, traditional, headings = row
         article = Article(article_id, title, path, year, tuple(districts), source, byline, digest, bool(traditional))
         article.headings = list(headings)
-        article.passages = [Passage(pid, article_id, position, section, text, paragraph)
-                            for pid, position, section, text, paragraph in passages]
+        article.passages = SavedPassages(store, start, stop)  # type: ignore[assignment]
         articles[article_id] = article
-    return articles
+    return articles, SavedPassages(store)
 
 
 def save(library: Library, folder: Path, digest: str) -> None:
@@ -221,6 +222,9 @@ def save(library: Library, folder: Path, digest: str) -> None:
             _save_index(temp, "heading", library.heading_index)
         np.save(temp / "same_section.npy", np.asarray(library.same_section, dtype=np.float64))
         state = (_article_rows(library), sorted(library.tokenizer.added_words), list(library.skipped))
+        if [p.pid for a in library.articles.values() for p in a.passages] != list(range(len(library.passages))):
+            raise ValueError("passages are not numbered in article order")
+        save_passages(temp, list(library.articles.values()), library.passages)
         (temp / "library.marshal").write_bytes(marshal.dumps(state))
         blocks = {a.digest: [(b.kind, b.text) for b in a.blocks] for a in library.articles.values()}
         (temp / "blocks.marshal").write_bytes(marshal.dumps(blocks))
@@ -246,19 +250,17 @@ def load(corpus_dir: Path, folder: Path, digest: str) -> Library:
         raise ValueError("saved index is of another version")
     params = {k: float(v) for k, v in meta["params"].items()}
     rows, added, skipped = marshal.loads((folder / "library.marshal").read_bytes())
-    articles = _articles_from(rows)
-    passages = [p for a in articles.values() for p in a.passages]
+    articles, passages = _articles_from(rows, folder)
     index, body_tokens = _load_index(folder, "body", params)
     heading_index, heading_tokens = _load_index(folder, "heading", params) if meta["heading"] else (None, [])
     same = np.load(folder / "same_section.npy", mmap_mode="r")
-    if not (len(passages) == meta["passages"] == index.n_docs == len(same)) or any(
-        p.pid != i for i, p in enumerate(passages)
-    ):
+    if not len(passages) == meta["passages"] == index.n_docs == len(same):
         raise ValueError("saved passages do not match the saved index")
     lexicon = load_lexicon(corpus_dir)
     tokenizer = Tokenizer([*lexicon.user_words, *added], lexicon.stopwords)
     return Library(
-        corpus_dir=corpus_dir, articles=articles, passages=passages, tokenizer=tokenizer, lexicon=lexicon,
+        corpus_dir=corpus_dir, articles=articles, tokenizer=tokenizer, lexicon=lexicon,
+        passages=passages,  # type: ignore[arg-type]
         index=index, body_tokens=body_tokens, heading_tokens=heading_tokens,  # type: ignore[arg-type]
         heading_index=heading_index, same_section=same, skipped=[tuple(s) for s in skipped],
         cache=TokenCache(frozenset(tokenizer.added_words), {}, SavedBlocks(folder / "blocks.marshal")),  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from retrieval.embedding import HashEncoder
 from retrieval.library import Library
 from retrieval.persist import FOLDER, TermLists, corpus_digest, open_library
 from retrieval.query import understand
+from retrieval.saved_passages import SavedPassages
 from retrieval.search import search
 from retrieval.vectors import Embedder, MemoryVectors
 
@@ -58,6 +59,15 @@ def test_a_saved_index_loads_back_equal_to_the_built_one(saved):
     np.testing.assert_array_equal(loaded.same_section, built.same_section)
     assert loaded.tokenizer.added_words == built.tokenizer.added_words
     assert all(loaded.tokens_of(i) == built.tokens_of(i) for i in range(len(built.passages)))
+    assert isinstance(loaded.passages, SavedPassages)  # made when asked for, not at load
+    for article_id, article in built.articles.items():
+        twin = loaded.articles[article_id]
+        assert list(twin.passages) == article.passages and twin.passages[1:3] == article.passages[1:3]
+        assert (twin.title, twin.districts, twin.digest, twin.headings) == (
+            article.title, article.districts, article.digest, article.headings)
+    assert loaded.passages[-1] == built.passages[-1]
+    with pytest.raises(IndexError):
+        loaded.passages[len(built.passages)]
     assert all(loaded.cache.blocks[a.digest] == a.blocks for a in built.articles.values())  # read on demand
     assert answers(loaded) == answers(built)
     assert any(hits for hits in answers(loaded))
@@ -80,7 +90,8 @@ def test_a_changed_corpus_gets_a_new_saved_index(corpus_copy: Path, tmp_path: Pa
     assert third.index.knows("蓝鲸驿站") and len(saved_folders(data)) == 3
 
 
-@pytest.mark.parametrize("damage", ["truncate_postings", "garbage_meta", "garbage_library", "missing_terms"])
+@pytest.mark.parametrize("damage", ["truncate_postings", "garbage_meta", "garbage_library", "missing_terms",
+                                    "truncate_texts", "short_passage_column", "unknown_section"])
 def test_a_damaged_saved_index_is_rebuilt_with_a_warning(corpus_copy: Path, tmp_path: Path, caplog, damage: str):
     data = tmp_path / "data"
     reference = answers(open_library(corpus_copy, data))
@@ -92,6 +103,13 @@ def test_a_damaged_saved_index_is_rebuilt_with_a_warning(corpus_copy: Path, tmp_
         (folder / "meta.json").write_text("{not json", encoding="utf-8")
     elif damage == "garbage_library":
         (folder / "library.marshal").write_bytes(b"\x00garbage")
+    elif damage == "truncate_texts":
+        path = folder / "passages.texts"
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "short_passage_column":
+        np.save(folder / "passages.position.npy", np.zeros(3, dtype=np.int32))
+    elif damage == "unknown_section":
+        (folder / "passages.sections").write_bytes(b"")  # every section id now points past the list
     else:
         (folder / "body.terms").unlink()
     with caplog.at_level(logging.WARNING, logger="retrieval.persist"):

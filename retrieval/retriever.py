@@ -63,7 +63,7 @@ class BM25Retriever:
             following = docs + 1
             inherit = following < n
             inherit[inherit] &= same[following[inherit]] > 0
-            inherit &= ~member(docs, following)
+            inherit[:-1] &= docs[1:] != following[:-1]  # the next passage holds the term itself (docs are distinct)
             parts.append((following[inherit], PREVIOUS_SHARE * body[inherit] * same[following[inherit]]))
             if library.heading_index is not None:
                 heads, heading = library.heading_index.sparse({term: weight})

@@ -76,14 +76,21 @@ def token_weight(library: Library, query: Query, token: str) -> float:
     return weight * (0.3 if len(token) == 1 else 1.0)
 
 
-def coverage(library: Library, query: Query, doc: int) -> float:
-    """Share of the question's weight found in passage ``doc`` or the passage before it."""
+def token_weights(library: Library, query: Query) -> dict[str, float]:
+    """:func:`token_weight` of each question token (computed once per question, not once per passage)."""
+    return {token: token_weight(library, query, token) for token in query.tokens}
+
+
+def coverage(library: Library, query: Query, doc: int, weights: dict[str, float] | None = None) -> float:
+    """Share of the question's weight found in passage ``doc`` or the passage before it
+    (``weights``: :func:`token_weights` of the question, if already known)."""
     tokens = library.tokens_of(doc)
     if doc > 0 and library.same_section[doc]:
         tokens |= library.tokens_of(doc - 1)
+    weights = weights if weights is not None else token_weights(library, query)
     total = matched = 0.0
     for token in query.tokens:
-        weight = token_weight(library, query, token)
+        weight = weights[token]
         total += weight
         if token in tokens:
             matched += weight
@@ -95,17 +102,19 @@ def coverage(library: Library, query: Query, doc: int) -> float:
     return matched / total if total else 0.0
 
 
-def text_coverage(library: Library, query: Query, text: str) -> float:
+def text_coverage(library: Library, query: Query, text: str, weights: dict[str, float] | None = None) -> float:
     """Share of the question's idf weight whose terms occur in ``text`` itself."""
+    weights = weights if weights is not None else token_weights(library, query)
     total = matched = 0.0
     for token in query.tokens:
-        weight = token_weight(library, query, token)
+        weight = weights[token]
         total += weight
         matched += weight if token in text else 0.0
     return matched / total if total else 0.0
 
 
-def _hit(library: Library, query: Query, i: int, score: float, signals: dict[str, float] | None = None) -> Hit:
+def _hit(library: Library, query: Query, i: int, score: float, signals: dict[str, float] | None = None,
+         weights: dict[str, float] | None = None) -> Hit:
     """A hit; found through the passage before it, it shows that passage too."""
     passage = library.passages[i]
     before = library.neighbour(passage, -1)
@@ -114,8 +123,9 @@ def _hit(library: Library, query: Query, i: int, score: float, signals: dict[str
     ):
         before = None
     if before is not None:
-        alone = text_coverage(library, query, passage.text)
-        if alone >= 0.5 or text_coverage(library, query, before.text + passage.text) < alone + 0.25:
+        weights = weights if weights is not None else token_weights(library, query)
+        alone = text_coverage(library, query, passage.text, weights)
+        if alone >= 0.5 or text_coverage(library, query, before.text + passage.text, weights) < alone + 0.25:
             before = None
     text = passage.text if before is None else before.text + passage.text
     return Hit(passage, score, display_terms(query, text), before, signals or {})
@@ -129,7 +139,8 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     signals = signals_of(library.retriever, query)
     scores = signals["fused"].copy()
     pool = [i for i in library.index.top(scores, k * 3) if scores[i] > 0]
-    covered = {i: coverage(library, query, i) for i in pool}
+    weights = token_weights(library, query)
+    covered = {i: coverage(library, query, i, weights) for i in pool}
     for i in pool:
         scores[i] *= 1 + TYPE_BONUS * answer_type_strength(
             query.qtype, library.passages[i].text, query.weights, query.focus
@@ -138,7 +149,8 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     top = sorted(pool, key=lambda i: (-scores[i], i))[:k]
     if top:
         top = [i for i in top if scores[i] >= RELATIVE_FLOOR * scores[top[0]]]
-    result.hits = [_hit(library, query, i, float(scores[i]), {n: float(v[i]) for n, v in signals.items()}) for i in top]
+    result.hits = [_hit(library, query, i, float(scores[i]), {n: float(v[i]) for n, v in signals.items()}, weights)
+                   for i in top]
     if not result.hits:
         result.reason = "no match"
         return result

@@ -142,6 +142,14 @@ class BM25Index:
         return known
 
     @property
+    def positive(self) -> bool:
+        """Is every stored weight > 0? MaxScore relies on it (and on it to tell a reached document)."""
+        known = getattr(self, "_positive", None)
+        if known is None:
+            known = self._positive = bool(not len(self.postings_weight) or self.postings_weight.min() > 0)
+        return known
+
+    @property
     def max_idf(self) -> float:
         """The weight of the rarest term (1.0 for an empty index); computed once."""
         known = getattr(self, "_max_idf", None)
@@ -229,7 +237,7 @@ class BM25Index:
         terms = self._weighted(query)
         if k <= 0 or not terms:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
-        if min(w for _, w in terms) > 0 and self.nonnegative:
+        if min(w for _, w in terms) > 0 and self.positive:
             return self._maxscore(terms, k)
         ids, values = self._accumulate(terms)
         return best_of(ids, values, k)
@@ -248,16 +256,16 @@ class BM25Index:
         order = sorted(range(len(terms)), key=lambda j: -bounds[j])
         terms = [terms[j] for j in order]
         bounds = [bounds[j] for j in order]
-        acc, seen = self.scratch()
+        acc, _ = self.scratch()
         touched: list[np.ndarray] = []
         try:
             for m in range(1, len(terms) + 1):
                 term_id, weight = terms[m - 1]
                 docs, weights = self._slice(term_id)
-                fresh = docs[~seen[docs]]
-                seen[fresh] = True
+                before = acc[docs]
+                fresh = docs[before == 0]  # every weight is > 0: a document not reached yet still sums to 0
                 touched.append(fresh)
-                acc[docs] += weights * np.float64(weight)  # float64 like the other paths
+                acc[docs] = before + weights * np.float64(weight)  # float64 like the other paths
                 rest_bound = sum(bounds[m:])
                 if m < len(terms) and sum(bounds[:m]) <= rest_bound:
                     continue  # no partial score can beat what the other terms may add
@@ -269,20 +277,33 @@ class BM25Index:
                     continue  # no k-th score to beat yet
                 theta = partial[np.argpartition(-partial, k - 1)[k - 1]]
                 if rest_bound < theta:
-                    live = partial + rest_bound >= theta
-                    ids, values = ids[live], partial[live]
-                    for rest_id, rest_weight in terms[m:]:
-                        docs, weights = self._slice(rest_id)
-                        if len(docs):
-                            at = np.minimum(np.searchsorted(docs, ids), len(docs) - 1)
-                            hit = docs[at] == ids
-                            values[hit] += rest_weight * weights[at[hit]].astype(np.float64)
-                    return best_of(ids, values, k)
+                    return best_of(*self._probe(ids, partial, terms[m:], bounds[m:], theta, k), k)
             raise AssertionError("unreachable: the last term returns")
         finally:
             for part in touched:
                 acc[part] = 0.0
-                seen[part] = False
+
+    def _probe(self, ids: np.ndarray, values: np.ndarray, terms: list[tuple[int, float]], bounds: list[float],
+               theta: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """MaxScore's second half: the candidates' scores (``values``, partial) completed with the
+        other ``terms``, looked up in their postings; after each term, the candidates that can no
+        longer reach θ (the k-th best partial score, raised as partial scores grow) are dropped, so
+        the longest postings are searched for the fewest documents."""
+        for j, (term_id, weight) in enumerate(terms):
+            slack = sum(bounds[j:])
+            live = values + slack * (1 + 1e-9) >= theta  # (a hair of float rounding kept on the safe side)
+            ids, values = ids[live], values[live]
+            if j == 0:  # increasing ids: each search starts where the last one ended
+                order = np.argsort(ids, kind="stable")
+                ids, values = ids[order], values[order]
+            docs, weights = self._slice(term_id)
+            if len(docs) and len(ids):
+                at = np.minimum(np.searchsorted(docs, ids), len(docs) - 1)
+                hit = docs[at] == ids
+                values[hit] += weight * weights[at[hit]].astype(np.float64)
+                if len(values) > k:
+                    theta = max(theta, values[np.argpartition(-values, k - 1)[k - 1]])
+        return ids, values
 
     def top(self, scores: np.ndarray | SparseScores, k: int) -> list[int]:
         """Indices of the k best of a score per document, best first (ties: lower index first)."""

@@ -24,18 +24,26 @@ def add_up(parts: Sequence[tuple[np.ndarray, np.ndarray]], scratch: Scratch) -> 
         return np.asarray(parts[0][0]), np.asarray(parts[0][1], dtype=np.float64)
     acc, seen = scratch
     fresh_parts = []
+    # with only positive values a passage not reached yet is one whose sum is still 0: no seen-marks needed
+    positive = all(not len(values) or values.min() > 0 for _, values in parts)
     try:
         for ids, values in parts:
+            if positive:
+                before = acc[ids]
+                fresh_parts.append(ids[before == 0])
+                acc[ids] = before + values  # distinct ids: no lost updates
+                continue
             fresh = ids[~seen[ids]]
             seen[fresh] = True
             fresh_parts.append(fresh)
-            acc[ids] += values  # distinct ids: no lost updates
+            acc[ids] += values
         ids = np.concatenate(fresh_parts)
         return ids, acc[ids]
     finally:
         for fresh in fresh_parts:
             acc[fresh] = 0.0
-            seen[fresh] = False
+            if not positive:
+                seen[fresh] = False
 
 
 def member(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:

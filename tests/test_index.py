@@ -124,3 +124,30 @@ def test_sparse_context_scores_equal_the_dense_definition(bm25_library):
 def test_a_term_repeated_hundreds_of_times_in_one_passage_keeps_its_count():
     corpus = [["a"] * 300 + ["b"], ["b", "c"] * 2, ["a", "c"], []] * 3  # tf 300 does not fit the build's uint8
     assert_scores_equal(BM25Index(corpus), BM25Okapi(corpus), ["a", "b", "c"])
+
+
+def test_add_up_with_zero_and_cancelling_values_names_each_passage_once():
+    from retrieval.sparse import add_up
+
+    index = BM25Index([["a"]] * 8)
+    parts = [(np.array([1, 3, 5]), np.array([0.0, 2.0, -1.0])), (np.array([3, 5, 6]), np.array([1.0, 1.0, 0.0])),
+             (np.array([1, 6]), np.array([0.5, 0.0]))]
+    ids, values = add_up(parts, index.scratch())
+    assert sorted(ids.tolist()) == [1, 3, 5, 6]  # 5 sums to 0 and 6 is only ever 0: still once each
+    assert dict(zip(ids.tolist(), values.tolist())) == {1: 0.5, 3: 3.0, 5: 0.0, 6: 0.0}
+    positive = [(np.array([0, 2]), np.array([1.0, 2.0])), (np.array([2, 4]), np.array([0.5, 0.25]))]
+    ids, values = add_up(positive, index.scratch())
+    assert dict(zip(ids.tolist(), values.tolist())) == {0: 1.0, 2: 2.5, 4: 0.25}
+    acc, seen = index.scratch()
+    assert not acc.any() and not seen.any()  # left all-zero for the next query
+
+
+def test_search_on_an_index_with_zero_weights_equals_the_full_sort():
+    corpus = [["a", "b"], ["a", "c"], ["a", "b", "c"], ["d"]]  # "a" in 3 of 4: idf floored, weights may be 0
+    index = BM25Index(corpus, epsilon=0.0)
+    assert not index.positive
+    for query in (["a", "b"], ["a", "c", "d"], ["b", "c"]):
+        scores = index.scores(query)
+        full = sorted((i for i in range(len(scores)) if scores[i] > 0), key=lambda i: (-scores[i], i))[:2]
+        assert index.search(query, 2)[0].tolist() == full
+    assert BM25Index(random_corpus(1)[0]).positive

@@ -41,7 +41,8 @@ def correct(services: Services, question: str, article: str, paragraph: int, who
     """From now on QUESTION (and close paraphrases) is answered with passage PARAGRAPH of ARTICLE.
     ValueError when the library has no such passage."""
     library = services.engine.library
-    passage = next((p for p in library.passages if p.article == article and p.position == paragraph), None)
+    found = library.articles.get(article)
+    passage = next((p for p in found.passages if p.position == paragraph), None) if found else None
     if passage is None or not question.strip():
         raise ValueError(f"no passage {paragraph} in article {article!r}" if question.strip() else "empty question")
     if services.store is None:

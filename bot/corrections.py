@@ -16,9 +16,11 @@ from datetime import datetime
 
 import numpy as np
 
+from bot.storage.normalize import question_key  # the same folding as the review queue's groups
 from retrieval.library import Library
 from retrieval.passages import Passage
 from retrieval.query import Query, understand
+from retrieval.saved_passages import passage_texts
 
 CLOSE_MEANING = 0.85  # cosine similarity of two questions' embeddings that makes them paraphrases
 SHARED_WORDS = 0.6  # … or the share of content words they have in common (Jaccard)
@@ -45,6 +47,7 @@ class _Known:
     correction: Correction
     query: Query
     vector: np.ndarray | None
+    passage: Passage | None  # where the corrected passage is in the library it was understood against
 
 
 def _scope(query: Query) -> tuple[object, ...]:
@@ -84,41 +87,43 @@ class CorrectionBook:
         with self._lock:
             if self._library is not library:
                 embed = library.embedder.query if library.embedder is not None else None
+                texts = passage_texts(library.passages) if self.corrections else []
                 self._known = [
-                    _Known(c, understand(library, c.question), embed(c.question) if embed else None)
+                    _Known(c, understand(library, c.question), embed(c.question) if embed else None,
+                           passage_for(library, c, texts))
                     for c in self.corrections
-                ]
+                ]  # fmt: skip
                 self._library = library
             return self._known
 
-    def match(self, library: Library, query: Query) -> Correction | None:
-        """The correction that answers QUERY (the newest, when several do), or None."""
+    def match(self, library: Library, query: Query) -> Passage | None:
+        """The passage of the correction that answers QUERY (the newest, when several do), or None
+        (also when that passage is no longer in the library)."""
         if not self.corrections:
             return None
-        from bot.storage.normalize import question_key  # the same folding as the review queue's groups
-
         key = question_key(query.original)
         vector = None
         for known in reversed(self._understood(library)):
             if question_key(known.correction.question) == key:
-                return known.correction
+                return known.passage
             if _scope(known.query) != _scope(query):
                 continue
             if _shared(known.query, query) >= SHARED_WORDS:
-                return known.correction
+                return known.passage
             if known.vector is not None and library.embedder is not None:
                 vector = library.embedder.query(query.original) if vector is None else vector
                 if float(known.vector @ vector) >= CLOSE_MEANING:
-                    return known.correction
+                    return known.passage
         return None
 
 
-def passage_for(library: Library, correction: Correction) -> Passage | None:
-    """The corrected passage in LIBRARY: by its text, else where it was (same article and paragraph)."""
-    for passage in library.passages:
-        if passage.text == correction.text:
-            return passage
-    for passage in library.passages:
-        if passage.article == correction.article and passage.position == correction.paragraph:
-            return passage
-    return None
+def passage_for(library: Library, correction: Correction, texts: list[str] | None = None) -> Passage | None:
+    """The corrected passage in LIBRARY: by its text (TEXTS: the library's passage texts, when at
+    hand), else where it was (same article and position)."""
+    texts = passage_texts(library.passages) if texts is None else texts
+    try:
+        return library.passages[texts.index(correction.text)]
+    except ValueError:
+        pass
+    article = library.articles.get(correction.article)
+    return next((p for p in article.passages if p.position == correction.paragraph), None) if article else None

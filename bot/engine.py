@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.answers import compose_answer, compose_article_page, compose_more, compose_no_answer
 from bot.conversation import ChatState, Conversations, StateStore, is_follow_up, resolve
-from bot.corrections import CorrectionBook, passage_for
+from bot.corrections import CorrectionBook
 from bot.messages import Incoming, Lang, Reply, ReplyKind
 from bot.records import Feedback, NullSink, ReloadReport, Sink, exchange_of
 from bot.semantic import ProgressLine, make_embedder
@@ -41,14 +41,20 @@ _TRIM = re.compile(r"^[\s。！？!?.,，~～]+|[\s。！？!?.,，~～]+$")
 
 class Engine:
     def __init__(
-        self, library: Library, *, sink: Sink | None = None, ttl_s: float = 1800, states: StateStore | None = None
+        self,
+        library: Library,
+        *,
+        sink: Sink | None = None,
+        ttl_s: float = 1800,
+        states: StateStore | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.library = library
         self.sink: Sink = sink or NullSink()
         self.conversations = Conversations(ttl_s, store=states)  # in memory unless a shared store is given
         self.corrections = CorrectionBook()  # the admin's corrected answers (kept in the database by Services)
         self._reload_lock = threading.Lock()
-        self.data_dir: Path | None = None  # where the index is saved (from_corpus): a reload loads a saved version
+        self.data_dir = data_dir  # where the index is saved: a reload loads a version saved there
 
     @classmethod
     def from_corpus(
@@ -80,8 +86,7 @@ class Engine:
         model_ready.wait()
         if loaded and loaded[0] is not None:
             library = add_vectors(library, loaded[0], ProgressLine())
-        engine = cls(library, sink=sink, ttl_s=ttl_s, states=states)
-        engine.data_dir = data_dir
+        engine = cls(library, sink=sink, ttl_s=ttl_s, states=states, data_dir=data_dir)
         threading.Thread(target=engine.warm_up, name="engine-warm-up", daemon=True).start()
         return engine
 
@@ -185,8 +190,7 @@ class Engine:
     def _search(self, library: Library, query: Query) -> SearchResult:
         """The search, with the passage an admin chose for this question (or a close paraphrase) first."""
         result = search(library, query)
-        correction = self.corrections.match(library, query)
-        passage = passage_for(library, correction) if correction is not None else None
+        passage = self.corrections.match(library, query)
         return corrected(library, result, passage) if passage is not None else result
 
     @property

@@ -92,11 +92,10 @@ def run_workers(settings: Settings, workers: int) -> None:
     """Serve the HTTP app with WORKERS processes on HTTP_HOST:HTTP_PORT until stopped."""
     import uvicorn
 
-    from bot.http_app import console_url
+    from bot.http_app import log_console_url
 
     log.info("serving %s workers on http://%s:%s", workers, settings.http_host, settings.http_port)
-    if settings.admin_password:
-        log.info("http: admin console at %s", console_url(settings))
+    log_console_url(settings)
     uvicorn.run(
         "bot.workers:create_app", factory=True, workers=workers, host=settings.http_host, port=settings.http_port,
         log_level="info", server_header=False, access_log=False,  # WeChat's openid is in the query string

@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 import defusedxml.ElementTree as ET
-import httpx
 import pytest
-from test_stop_signal import TOKEN, _free_port, _wechat_text
+from test_stop_signal import TOKEN, _free_port, _stopped, _wait_until_serving, _wechat_text
 
 from bot.app import Services, build_services
 from bot.config import Settings
@@ -201,14 +200,7 @@ def test_python_m_bot_reload_reaches_a_running_serve(corpus_copy: Path, tmp_path
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert bot.poll() is None and time.monotonic() < deadline, "serve did not start"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        _wait_until_serving(bot, base)
         before = _wechat_ask(base, 0, NEW_QUESTION)
         assert NEW_WORDS not in before  # not in the corpus yet
         (corpus_copy / "articles" / "new_hall.txt").write_text(NEW_ARTICLE, encoding="utf-8")
@@ -225,12 +217,7 @@ def test_python_m_bot_reload_reaches_a_running_serve(corpus_copy: Path, tmp_path
             time.sleep(0.2)
         assert "暖泉社区" in replies[-1]
     finally:
-        bot.terminate()
-        try:
-            _, err = bot.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            bot.kill()
-            _, err = bot.communicate()
+        err = _stopped(bot)
     assert bot.returncode == 0, err
     assert "Traceback" not in err
     assert "rebuilding the index" in err  # the running process rebuilt because of the published generation

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -65,6 +66,31 @@ def _release(bot: subprocess.Popen[str], blocker: sqlite3.Connection | None) -> 
         blocker.close()
 
 
+def _wait_until_serving(bot: subprocess.Popen[str], base: str, timeout_s: float = 60, what: str = "serve",
+                        ready: Callable[[], bool] = lambda: True) -> None:
+    """Until BOT answers ``/healthz`` (and READY holds); fails if it exits or TIMEOUT_S passes first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        assert bot.poll() is None and time.monotonic() < deadline, f"{what} did not start"
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200 and ready():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+
+
+def _stopped(bot: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
+    """Stop BOT with SIG (killed if it takes over a minute); its stderr."""
+    bot.send_signal(sig)
+    try:
+        _, err = bot.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        bot.kill()
+        _, err = bot.communicate()
+    return err
+
+
 def _wechat_text(base: str, n: int, content: str) -> httpx.Response:
     """A plain-mode WeChat text message, signed with the token (sha1 of sorted token, timestamp, nonce)."""
     timestamp, nonce = str(int(time.time())), f"stop{n}x{time.monotonic_ns()}"
@@ -95,14 +121,7 @@ def test_stopping_wechat_serve_while_the_database_is_locked_loses_nothing(tmp_pa
     base = f"http://127.0.0.1:{port}"
     blocker = None
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert bot.poll() is None and time.monotonic() < deadline, "serve did not start"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        _wait_until_serving(bot, base)
         blocker = _lock(data / "bot.sqlite3")
         for n, question in enumerate(QUESTIONS):
             assert _wechat_text(base, n, question).status_code == 200

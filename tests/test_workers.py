@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 from test_reload_everywhere import NEW_ARTICLE, NEW_QUESTION, NEW_WORDS
-from test_stop_signal import TOKEN, _free_port
+from test_stop_signal import TOKEN, _free_port, _stopped, _wait_until_serving
 
 from bot.cli import main
 from bot.config import Settings
@@ -74,15 +73,7 @@ def test_two_workers_share_conversations_a_reload_and_the_log(corpus_copy: Path,
     base = f"http://127.0.0.1:{port}"
     asked = 0
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert serve.poll() is None and time.monotonic() < deadline, "serve --workers 2 did not start"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200 and len(_children(serve.pid)) >= 2:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        _wait_until_serving(serve, base, 120, "serve --workers 2", ready=lambda: len(_children(serve.pid)) >= 2)
         time.sleep(3)  # both workers up: each answers /healthz only once its index is built
         # follow-ups land on whichever worker takes the connection: the topic is in the database
         for n in range(6):
@@ -106,12 +97,7 @@ def test_two_workers_share_conversations_a_reload_and_the_log(corpus_copy: Path,
             assert time.monotonic() < deadline, f"not every worker answers from the new article: {replies}"
             time.sleep(0.5)
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            _, err = serve.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            _, err = serve.communicate()
+        err = _stopped(serve)
     assert serve.returncode == 0, err
     assert "Traceback" not in err, err
     store = open_store(Settings(_env_file=None, data_dir=data, id_hash_key="workers-test-key", database_url=db_url))

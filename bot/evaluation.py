@@ -7,6 +7,7 @@ NFKC and whitespace removal.  Questions of kind ``none`` are right when declined
 from __future__ import annotations
 
 import csv
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,8 +89,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def evaluate(engine: Engine, questions: Path, conversations: Path | None = None) -> Report:
     report = Report()
+    run = uuid.uuid4().hex[:12]  # chats of their own: an earlier run's conversation state is not this one's
     for row in _rows(questions):
-        reply = engine.handle(Incoming(row["question"], chat_id=f"eval-{row['id']}", channel="eval", source="eval"))
+        reply = engine.handle(Incoming(row["question"], chat_id=f"eval-{run}-{row['id']}", channel="eval", source="eval"))
         rank = key_rank(reply, row.get("keys") or "") if row["kind"] != "none" else None
         report.outcomes.append(Outcome(row["id"], row["kind"], row["question"], rank, reply.answered))
     if conversations is not None and conversations.exists():
@@ -97,7 +99,7 @@ def evaluate(engine: Engine, questions: Path, conversations: Path | None = None)
             turns = [t for t in row["turns"].split("||") if t.strip()]
             reply = None
             for turn in turns:
-                reply = engine.handle(Incoming(turn, chat_id=f"eval-{row['id']}", channel="eval", source="eval"))
+                reply = engine.handle(Incoming(turn, chat_id=f"eval-{run}-{row['id']}", channel="eval", source="eval"))
             assert reply is not None
             rank = key_rank(reply, row.get("keys_last_turn") or "")
             report.conversations.append(Outcome(row["id"], "conversation", " || ".join(turns), rank, reply.answered))

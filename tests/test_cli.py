@@ -84,3 +84,13 @@ def test_ask_runs_are_tagged_and_a_chat_is_user_traffic(run, tmp_path):
     logged = [json.loads(line) for line in run("logs", "--format", "json", "--source", "all").splitlines()]
     assert sorted(row["source"] for row in logged) == ["ask", "ask", "ask", "user"]
     assert "left out" in run("stats")  # the batch runs are not counted as traffic
+
+
+def test_each_ask_run_is_a_conversation_of_its_own(run):
+    """Conversation state outlives a process (it is in the database): one ask must not continue another."""
+    run("ask", "暖新之家有多大？")
+    alone = json.loads(run("ask", "--json", "它在哪里？"))
+    assert not alone["answered"] or "暖新之家" not in alone["reply"]
+    run("ask", "--json", "-", stdin="暖新之家有多大？\n")
+    [again] = [json.loads(line) for line in run("ask", "--json", "-", stdin="它在哪里？\n").splitlines()]
+    assert not again["answered"] or "暖新之家" not in again["reply"]

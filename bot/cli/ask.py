@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 
 import click
@@ -31,12 +32,15 @@ def _services(*, warn: bool = True) -> Services:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per answer.")
 def ask(question: str, as_json: bool) -> None:
     """Answer QUESTION; with '-' answer every line of stdin independently."""
+    run = uuid.uuid4().hex[:12]  # chats of their own: conversation state is kept in the database between runs
     with running(_services) as services:  # SIGTERM closes the store too
         if question == "-":
             lines = tolerant(sys.stdin)
-            run_lines(services.engine.handle, lines, sys.stdout, as_json=as_json, chat_id=lambda n: f"cli-batch-{n}", source="ask")
+            run_lines(services.engine.handle, lines, sys.stdout, as_json=as_json,
+                      chat_id=lambda n: f"cli-batch-{run}-{n}", source="ask")  # fmt: skip
         else:
-            reply = services.engine.handle(Incoming(repaired(question), chat_id="cli-ask", user_id="local", channel="cli", source="ask"))
+            msg = Incoming(repaired(question), chat_id=f"cli-ask-{run}", user_id="local", channel="cli", source="ask")
+            reply = services.engine.handle(msg)
             print_reply(reply, sys.stdout, as_json=as_json, color=sys.stdout.isatty())
 
 

@@ -11,9 +11,10 @@ Checks, in order — the first that fails names the reason the admin sees:
    the asked title (for the asked place), no number counting the asked thing, no rank, no date, no
    address.  Checks 3 and 4 look at the passages found, in the asked place first: of the first
    five there, the first that fits becomes the answer;
-5. *weak match*: the lexical coverage and the semantic similarity of the best passage, with a
-   bonus when BM25 and the embeddings agree on it, fall short of a threshold calibrated on the
-   dev sets (README: precision/recall table).
+5. *weak match*: the lexical coverage of the best passage, the judge model's similarity for
+   it and how far that stands above the median passage's, with a bonus when BM25 and the
+   embeddings agree on it, fall short of a threshold calibrated on the dev sets (README:
+   precision/recall table).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from retrieval.names import passage_scope, place_base, places_elsewhere
 from retrieval.query import Query
 
 MIN_COVERAGE = 0.5  # BM25 alone: share of the question's weight the best passage must match
-SIMILARITY_WEIGHT = 1.5  # one unit of cosine similarity is worth this much coverage
+SIMILARITY_WEIGHT = 1.5  # one unit of the judge's cosine similarity is worth this much coverage
+STANDOUT_WEIGHT = 2.0  # … and one unit of it above the median passage's this much more
 AGREEMENT_BONUS = 0.15  # both rankers put the best passage in their top AGREEMENT_RANK
 AGREEMENT_RANK = 3
-CONFIDENCE = {"zh": 0.75, "en": 0.76}  # coverage + weighted similarity (+ agreement) to answer; README: calibration
+CONFIDENCE = {"zh": 0.83, "en": 1.01}  # coverage + weighted similarity and standout (+ agreement); README: calibration
 _DIGIT = re.compile(r"\d")
 _LATIN = re.compile(r"^[a-z]+$")
 _NUMERAL = re.compile(r"^第?[〇零一二两三四五六七八九十百千万亿]{2,}[次届年个名]?$")
@@ -46,16 +48,28 @@ class Evidence:
     similarity: float | None  # cosine similarity of question and passage; None without embeddings
     lexical_rank: int  # 1-based rank among all passages by BM25 alone
     semantic_rank: int | None  # … by the embeddings alone
+    typical: float | None = None  # the median passage's similarity to the question (how far the best stands out)
 
     @property
     def agree(self) -> bool:
         return self.semantic_rank is not None and max(self.lexical_rank, self.semantic_rank) <= AGREEMENT_RANK
 
     @property
-    def confidence(self) -> float:
+    def standout(self) -> float | None:
+        """How far the best passage's similarity stands above the median passage's: comparable
+        across models, where raw cosines are not (e5's bunch near 0.8, USE's spread from 0)."""
         if self.similarity is None:
+            return None
+        return self.similarity - (self.typical or 0.0)
+
+    @property
+    def confidence(self) -> float:
+        standout = self.standout
+        if standout is None:
             return self.coverage
-        return self.coverage + SIMILARITY_WEIGHT * self.similarity + (AGREEMENT_BONUS if self.agree else 0.0)
+        similarity = self.similarity or 0.0
+        return (self.coverage + SIMILARITY_WEIGHT * similarity + STANDOUT_WEIGHT * standout
+                + (AGREEMENT_BONUS if self.agree else 0.0))
 
 
 def strange_terms(query: Query) -> list[str]:

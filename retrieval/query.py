@@ -27,7 +27,8 @@ _QTYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("who", re.compile(r"谁|哪位|何人|姓名|名字|who", re.I)),
     ("size", re.compile(r"多大|面积|多少平方|how big|how large|\bsize\b|\barea\b", re.I)),
     ("rank", re.compile(r"第几|排名|名次|排在|what rank|which place|ranked", re.I)),
-    ("count", re.compile(r"多少|几|how many|how much|number of", re.I)),
+    # 几 shortly after 没/不, or after 好/十, is a vague number (没歇几天, 好几年, 十几个), not a question
+    ("count", re.compile(r"多少|(?<![没不好十])(?<!没.)(?<!不.)(?<!没有)几|how many|how much|number of", re.I)),
     ("where", re.compile(r"哪里|哪儿|在哪[里儿]?[?？]|在哪条|哪条[路街]|何处|地址|什么地方|什么位置|where", re.I)),
     ("define", re.compile(r"是什么|什么是|指什么|是指|含义|意思|内容|what is|what are|what's|mean", re.I)),
     ("how", re.compile(r"怎么|怎样|如何|靠什么|通过什么|how", re.I)),
@@ -126,6 +127,14 @@ def counted_thing(tokenizer: Tokenizer, text: str) -> str:
     return (longer or run or [""])[-1]
 
 
+def meaning_text(text: str, searched: str, lang: str) -> str:
+    """What the question's embedding is made from: an English question in its own words and in
+    the dictionary's Chinese (the small multilingual model matches Chinese passages better so)."""
+    if lang != "en" or searched == text:
+        return text.strip()
+    return f"{text.strip()} {searched.strip()}"
+
+
 def understand(library: Library, question: str, extra: str = "") -> Query:
     """Turn a user's question into weighted search terms. ``extra`` is context from earlier turns."""
     text = normalize_question(question)
@@ -187,7 +196,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         alternatives=alternatives,
         related=related,
         truncated=truncated,
-        semantic=" ".join([extra.strip(), text.strip()]).strip(),
+        semantic=" ".join([extra.strip(), meaning_text(text, searched, lang)]).strip(),
         title=asked_title(searched) if qtype == "who" else "",
         years=list(dict.fromkeys(re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", searched))),
     )

@@ -2,7 +2,9 @@
 
 * :class:`BM25Retriever` — lexical: BM25 over passage bodies, with section-heading and
   previous-passage context for the terms a passage lacks;
-* :class:`DenseRetriever` — semantic: cosine similarity of sentence embeddings;
+* :class:`DenseRetriever` — semantic: cosine similarity of sentence embeddings (one part
+  of the embedding rows: the "rank" part orders passages, the "judge" part is read by the
+  decision to answer);
 * :class:`FusedRetriever` — both, each normalised to [0, 1] and added with weights.
   Normalised-score fusion keeps a question in the articles' own words at the top
   (BM25 is sure of it); reciprocal-rank fusion would let the semantic side push it down.
@@ -13,7 +15,6 @@ plus the ``fused`` one) so that the decision to answer can weigh them separately
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 PREVIOUS_SHARE = 0.35  # share of the previous passage's score a passage inherits
 HEADING_WEIGHT = 0.5  # a match in the section heading counts half as much as one in the passage
 
-LEXICAL_LOW = 0.3  # the lexical side's share when the articles know none of the question's words
-LEXICAL_HIGH = 0.7  # … when they know them all
-SEMANTIC_SPREAD = 0.25  # cosine above the median that makes a passage stand out fully
+LEXICAL_LOW = 0.2  # the lexical side's share when the articles know none of the question's words
+LEXICAL_HIGH = 0.6  # … when they know them all
+SEMANTIC_SPREAD = 0.25  # cosine above the median that makes a passage stand out fully (the encoder's own, if it says)
 
 
 class Retriever(Protocol):
@@ -74,31 +75,24 @@ class BM25Retriever:
 
 
 class DenseRetriever:
-    """Cosine similarity between the question's embedding and every passage's."""
-
-    name = "dense"
+    """Cosine similarity between the question's embedding and every passage's (in columns ``part``)."""
 
     def __init__(
         self,
         vectors: np.ndarray,
         embed_query: Callable[[str], np.ndarray],
         same_section: np.ndarray | None = None,
-        memory: int = 32,
+        part: slice = slice(None),
+        name: str = "dense",
     ) -> None:
-        self.vectors = vectors
+        self.vectors = vectors[:, part] if part != slice(None) else vectors
         self.same_section = same_section
-        self._embed = embed_query
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # a follow-up asks twice
-        self._memory = memory
+        self._embed = embed_query  # the embedder remembers recent questions (a follow-up asks twice)
+        self._part = part
+        self.name = name
 
     def query_vector(self, text: str) -> np.ndarray:
-        vector = self._recent.get(text)
-        if vector is None:
-            vector = self._embed(text)
-            self._recent[text] = vector
-            if len(self._recent) > self._memory:
-                self._recent.popitem(last=False)
-        return vector
+        return self._embed(text)[self._part]
 
     def scores(self, query: Query) -> np.ndarray:
         if not len(self.vectors) or not query.semantic:
@@ -134,15 +128,29 @@ class FusedRetriever:
 
     name = "fused"
 
-    def __init__(self, lexical: Retriever, semantic: Retriever, share: Callable[[Query], float] | None = None) -> None:
-        self.lexical, self.semantic = lexical, semantic
+    def __init__(
+        self,
+        lexical: Retriever,
+        semantic: Retriever,
+        share: Callable[[Query], float] | None = None,
+        *,
+        spread: float = SEMANTIC_SPREAD,
+        judge: Retriever | None = None,
+    ) -> None:
+        self.lexical, self.semantic, self.judge = lexical, semantic, judge
         self.share = share or lexical_share
+        self.spread = spread
 
     def signals(self, query: Query) -> dict[str, np.ndarray]:
+        """The lexical and semantic scores, the fused ranking, and the judge's similarities (when
+        a second model judges answers)."""
         lexical, semantic = np.asarray(self.lexical.scores(query)), np.asarray(self.semantic.scores(query))
         share = self.share(query)
-        fused = share * normalised(lexical) + (1 - share) * normalised(semantic, "median", SEMANTIC_SPREAD)
-        return {self.lexical.name: lexical, self.semantic.name: semantic, "fused": fused}
+        fused = share * normalised(lexical) + (1 - share) * normalised(semantic, "median", self.spread)
+        found = {self.lexical.name: lexical, self.semantic.name: semantic, "fused": fused}
+        if self.judge is not None:
+            found[self.judge.name] = np.asarray(self.judge.scores(query))
+        return found
 
     def scores(self, query: Query) -> np.ndarray:
         return self.signals(query)["fused"]
@@ -169,7 +177,10 @@ def signals_of(retriever: Retriever, query: Query) -> dict[str, np.ndarray]:
 def hybrid(library: Library) -> Retriever:
     """BM25 alone, or BM25 fused with the dense retriever when the library has passage vectors."""
     lexical = BM25Retriever(library)
-    if library.embedder is None or library.vectors is None:
+    embedder = library.embedder
+    if embedder is None or library.vectors is None:
         return lexical
-    dense = DenseRetriever(library.vectors, library.embedder.query, library.same_section)
-    return FusedRetriever(lexical, dense)
+    rank, judge = embedder.part("rank"), embedder.part("judge")
+    dense = DenseRetriever(library.vectors, embedder.query, library.same_section, rank)
+    judging = None if judge == rank else DenseRetriever(library.vectors, embedder.query, library.same_section, judge, "judge")
+    return FusedRetriever(lexical, dense, spread=getattr(embedder.encoder, "spread", SEMANTIC_SPREAD), judge=judging)

@@ -194,15 +194,20 @@ def _confidence(evidence: Evidence) -> float:
 
 
 def _rank(scores: np.ndarray, i: int) -> int:
+    """1-based rank of passage ``i``; last when it scores nothing (a lexical 0 is no agreement)."""
+    if scores[i] <= 0:
+        return len(scores)
     return int((scores > scores[i]).sum()) + 1
 
 
 def _evidence(signals: dict[str, np.ndarray], best: int, covered: float) -> Evidence:
     dense = signals.get("dense")
+    judge = signals.get("judge", dense)  # the model whose similarity tells answerable from not
     return Evidence(
         pid=best,
         coverage=covered,
-        similarity=float(dense[best]) if dense is not None else None,
+        similarity=float(judge[best]) if judge is not None else None,
         lexical_rank=_rank(signals["bm25"], best),
         semantic_rank=_rank(dense, best) if dense is not None else None,
+        typical=float(np.median(judge)) if judge is not None and len(judge) else None,
     )

@@ -13,6 +13,7 @@ import hashlib
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from retrieval.embedding import Encoder
 
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 BATCH = 64
+RECENT_QUERIES = 64
 
 
 def text_key(model: str, text: str) -> str:
@@ -97,6 +99,8 @@ class Embedder:
     encoder: Encoder
     store: VectorStore = field(default_factory=MemoryVectors)
     embedded: int = 0  # texts embedded (not found in the cache) by the last call to `passages`
+    _recent: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict, repr=False)
+    _recent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def name(self) -> str:
@@ -121,4 +125,19 @@ class Embedder:
         return np.stack([current[k] for k in keys]).astype(np.float32)
 
     def query(self, text: str) -> np.ndarray:
-        return self.encoder.encode([text], query=True)[0]
+        """The question's row; the last few are remembered (both parts, a follow-up, a correction ask again)."""
+        with self._recent_lock:
+            vector = self._recent.get(text)
+            if vector is not None:
+                self._recent.move_to_end(text)
+                return vector
+        vector = self.encoder.encode([text], query=True)[0]
+        with self._recent_lock:
+            self._recent[text] = vector
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return vector
+
+    def part(self, name: str) -> slice:
+        """The columns of part ``name`` ("rank", "judge") in every row."""
+        return self.encoder.parts[name]

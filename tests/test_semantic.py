@@ -110,3 +110,34 @@ def test_embedding_model_none_is_bm25_alone(corpus_copy):
 def test_an_empty_text_embeds(text):
     assert HashEncoder().encode([text], query=True).shape == (1, 256)
 
+
+
+def test_a_paired_encoder_keeps_each_model_in_its_own_columns():
+    from retrieval.embedding import PairedEncoder
+
+    ranker, judge = HashEncoder(64), HashEncoder(32)
+    paired = PairedEncoder(ranker, judge)
+    rows = paired.encode(["暖新之家", "红色物业"], query=False)
+    assert rows.shape == (2, 96) and paired.name == "hash-64+hash-32"
+    assert np.allclose(rows[:, paired.parts["rank"]], ranker.encode(["暖新之家", "红色物业"], query=False))
+    assert np.allclose(rows[:, paired.parts["judge"]], judge.encode(["暖新之家", "红色物业"], query=False))
+    assert np.allclose(np.linalg.norm(rows[:, paired.parts["judge"]], axis=1), 1.0)  # each part normalised alone
+
+
+def test_the_judge_part_scores_beside_the_ranking(corpus_copy):
+    from retrieval.embedding import PairedEncoder
+
+    library = build_library(corpus_copy, embedder=Embedder(PairedEncoder(HashEncoder(64), HashEncoder(48))))
+    signals = library.retriever.signals(understand(library, "暖新之家有多大？"))
+    assert set(signals) == {"bm25", "dense", "fused", "judge"}
+    judge = DenseRetriever(library.vectors, library.embedder.query, library.same_section, library.embedder.part("judge"))
+    assert np.allclose(signals["judge"], judge.scores(understand(library, "暖新之家有多大？")))
+    assert not np.allclose(signals["judge"], signals["dense"])  # two models, two opinions
+
+
+def test_a_question_is_embedded_once_for_both_parts():
+    encoder = HashEncoder()
+    embedder = Embedder(encoder)
+    first = embedder.query("槐荫区有多少党员？")
+    embedder.query("槐荫区有多少党员？")
+    assert encoder.calls == 1 and np.array_equal(first, embedder.query("槐荫区有多少党员？"))

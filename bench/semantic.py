@@ -5,9 +5,9 @@
 
 Side by side, each part in a fresh process (as bench/run.py does) so peaks don't mix:
 1. the bundled corpus: Engine.handle over the dev + dev2 questions, each in a fresh chat,
-   after a warm-up pass, for fused use-m3 (the default), fused e5-small and BM25 alone;
+   after a warm-up pass, for the default (USE), e5+use (e5-small ranks, USE judges) and BM25 alone;
 2. process start → first answer with a warm vector cache (fresh ``python -c``, median);
-3. a synthetic corpus built cold with use-m3 embeddings, then reloaded with one article changed;
+3. a synthetic corpus built cold with the default embeddings, then reloaded with one article changed;
 4. use-m3 vs e5-small per passage and per question on the same real passages.
 """
 
@@ -28,11 +28,12 @@ from typing import Any
 from bench.measure import CORPUS, ROOT, finish, load_average, machine, maxrss_mb, percentiles, phase, time_answers
 from bench.reload import PER_ARTICLE, TokenizeCounter
 from bench.synth import SEED, paragraphs_for, real_headings, real_sentences, synth_passages, write_article, write_corpus
+from retrieval.embedding import DEFAULT_MODEL
 from retrieval.loader import read_lines
 from retrieval.vectors import BATCH, Embedder
 
 QUESTION_FILES = (ROOT / "tests" / "eval" / "dev_questions.tsv", ROOT / "tests" / "eval" / "dev2_questions.tsv")
-ENGINES = ("use-m3", "e5-small", "none")  # the default, the strongest peer, BM25 alone
+ENGINES = (DEFAULT_MODEL, "e5+use", "none")  # the default, the strongest peer, BM25 alone
 FIRST_QUESTION = "章丘的“1226”工程是什么？"
 EXTRAPOLATE = 500  # synthetic passages e5-small is timed on (10k would take ~25 min)
 
@@ -70,7 +71,7 @@ class EncodeProbe:
 def engine_latency(model: str, data_dir: Path, questions: Sequence[str] | None = None,
                    corpus: Path = CORPUS) -> dict[str, Any]:
     """Engine.handle over ``questions`` (each in a fresh chat) after a warm-up pass, with the
-    question embeddings timed inside it (the retriever remembers only the last 32 questions,
+    question embeddings timed inside it (the embedder remembers only the last 64 questions,
     so every timed handle embeds its question again)."""
     from bot.engine import Engine
 
@@ -226,7 +227,7 @@ def _part(argv: Sequence[str]) -> dict[str, Any]:
     """One measured part, in this (fresh) process."""
     parser = argparse.ArgumentParser()
     parser.add_argument("part", choices=("engine", "cold", "encoders"))
-    parser.add_argument("--model", default="use-m3")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--n", type=int, default=10_000)
     args = parser.parse_args(argv)
     from bot.semantic import make_embedder
@@ -237,7 +238,7 @@ def _part(argv: Sequence[str]) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
             return engine_latency(args.model, Path(tmp))
     if args.part == "cold":
-        return cold_build(args.n, lambda data: make_embedder(args.model, data))  # type: ignore[arg-type,return-value]
+        return {**cold_build(args.n, lambda data: make_embedder(args.model, data)), "model": args.model}  # type: ignore[arg-type]
     real = build_library(CORPUS)
     passages = [semantic_text(p) for p in real.passages]
     extra = synth_passages(real_sentences(real), EXTRAPOLATE, SEED)
@@ -271,10 +272,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from bench.semantic_report import markdown
 
     started = time.perf_counter()
-    results: dict[str, Any] = {"machine": machine(), "command": "python -m bench.semantic " + " ".join(argv)}
+    results: dict[str, Any] = {"machine": machine(), "command": "python -m bench.semantic " + " ".join(argv),
+                               "default_model": DEFAULT_MODEL}
     results["engines"] = [run_part("engine", "--model", m) for m in ENGINES]
     results["first_answer"] = []
-    for model in ("use-m3", "none"):
+    for model in (DEFAULT_MODEL, "none"):
         print(f"… first answer, {model}, {args.first_runs} fresh processes", file=sys.stderr, flush=True)
         results["first_answer"].append(first_answer_warm(model, args.first_runs))
     results["cold"] = run_part("cold", "--n", str(args.n))

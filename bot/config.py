@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = ""  # default: sqlite file in data_dir
     conversation_ttl_s: int = 1800  # conversation state expires after this idle time
-    embedding_model: str = "e5+use"  # semantic search beside BM25: e5+use | use-m3 | e5-small | none
+    embedding_model: str = "use-m3"  # semantic search beside BM25: use-m3 | e5+use | e5-small | none
     reload_poll_s: float = 2.0  # how often a running bot checks whether a reload elsewhere published a new corpus
 
     # privacy / storage

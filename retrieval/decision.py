@@ -29,11 +29,11 @@ from retrieval.names import passage_scope, place_base, places_elsewhere
 from retrieval.query import Query
 
 MIN_COVERAGE = 0.5  # BM25 alone: share of the question's weight the best passage must match
-SIMILARITY_WEIGHT = 1.5  # one unit of the judge's cosine similarity is worth this much coverage
-STANDOUT_WEIGHT = 2.0  # … and one unit of it above the median passage's this much more
+SIMILARITY_WEIGHT = 1.0  # one unit of the judge's cosine similarity is worth this much coverage
+STANDOUT_WEIGHT = 3.0  # … and one unit of it above the median passage's this much more
 AGREEMENT_BONUS = 0.15  # both rankers put the best passage in their top AGREEMENT_RANK
 AGREEMENT_RANK = 3
-CONFIDENCE = {"zh": 0.83, "en": 1.01}  # coverage + weighted similarity and standout (+ agreement); README: calibration
+CONFIDENCE = {"zh": 0.89, "en": 0.99}  # coverage + weighted similarity and standout (+ agreement); README: calibration
 _DIGIT = re.compile(r"\d")
 _LATIN = re.compile(r"^[a-z]+$")
 _NUMERAL = re.compile(r"^第?[〇零一二两三四五六七八九十百千万亿]{2,}[次届年个名]?$")

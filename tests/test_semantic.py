@@ -141,3 +141,9 @@ def test_a_question_is_embedded_once_for_both_parts():
     first = embedder.query("槐荫区有多少党员？")
     embedder.query("槐荫区有多少党员？")
     assert encoder.calls == 1 and np.array_equal(first, embedder.query("槐荫区有多少党员？"))
+
+
+def test_an_english_question_is_embedded_with_its_dictionary_chinese(library):
+    query = understand(library, "What does Hulutao village grow to make money?")
+    assert query.semantic.startswith("What does Hulutao village grow") and "葫芦套" in query.semantic
+    assert understand(library, "葫芦套村靠种什么致富？").semantic == "葫芦套村靠种什么致富？"

@@ -124,7 +124,21 @@ def counted_thing(tokenizer: Tokenizer, text: str) -> str:
             break
         run.append(word)
     longer = [w for w in run if len(w) > 1]
-    return (longer or run or [""])[-1]
+    head = (longer or run or [""])[-1]
+    # 多少日子过得紧巴、找不着工作的人安排上了活干: the count's words open a clause ending in 的 + the
+    # noun counted, which the sentence's own verb follows (not 多少党员参加了…的活动, where 的 ends it)
+    clause = re.split(r"[？?。！!，,]", text[match.end() :].lstrip(_CLASSIFIERS), maxsplit=1)[0][:24]
+    start = len("".join(run))
+    if run and "的" in clause[start + 1 :]:
+        after = clause[clause.rindex("的") + 1 :]
+        nouns = []
+        for word, flag in tokenizer.tagged(after):
+            if not (flag.startswith(_NOUN) and has_cjk(word) and word not in tokenizer.stopwords):
+                break
+            nouns.append(word)
+        if nouns and len("".join(nouns)) < len(after):
+            return nouns[-1]
+    return head
 
 
 def meaning_text(text: str, searched: str, lang: str) -> str:

@@ -33,3 +33,19 @@ def test_ji_is_a_question_only_when_it_asks(question, qtype):
 )
 def test_a_recurring_day_answers_a_when_question(text, held):
     assert has_typed_answer("when", text) is held
+
+
+@pytest.mark.parametrize(
+    "question, counted",
+    [
+        ("章丘帮多少日子过得紧巴、找不着工作的人安排上了活干？", "人"),  # the clause's head noun
+        ("多少党员参加了志愿服务的活动？", "党员"),  # 的 ends the sentence: the count's own noun
+        ("有多少人的生活得到改善？", "人"),
+        ("章丘提供了多少个城乡公益性岗位？", "岗位"),
+        ("济南西站每天大概有多少旅客进出？", "旅客"),
+    ],
+)
+def test_the_counted_thing(bm25_library, question, counted):
+    from retrieval.query import counted_thing
+
+    assert counted_thing(bm25_library.tokenizer, question) == counted

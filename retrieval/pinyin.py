@@ -7,6 +7,7 @@ import re
 from retrieval.library import Library
 
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+MIN_PART_LETTERS = 6  # a term's leading part in pinyin must be this long (not "fan", "long", "hang")
 # a place's own name before what it is: 三涧溪(村), 席家庄(村), 姚家(街道) — jieba may cut the name itself
 _PLACE_STEM = re.compile(r"([\u4e00-\u9fff]{2,3})(?=村|社区|街道|小区|镇|片区)")
 
@@ -25,9 +26,22 @@ def pinyin_names(library: Library) -> dict[str, str]:
                 if stem not in seen and tokenizer.is_name(stem):
                     seen.add(stem)
                     words.append(stem)
+        # the articles' own quoted terms (“老商埠暖新之家”) by their leading part in pinyin: an English
+        # question spells the name ("Laoshangbu Nuanxin") and translates the rest ("Home")
+        owners: dict[str, set[str]] = {}
+        for term in tokenizer.added_words:
+            if _CJK_WORD.match(term[:2]):
+                for end in range(2, min(len(term), 6) + 1):
+                    if all("\u4e00" <= c <= "\u9fff" for c in term[:end]):
+                        owners.setdefault(term[:end], set()).add(term)
         names = {}
         for word in sorted(words, key=lambda w: (-len(w), w)):
             names.setdefault("".join(lazy_pinyin(word)), word)
+        for part in sorted(owners, key=lambda w: (-len(w), w)):
+            key = "".join(lazy_pinyin(part))
+            if len(key) >= MIN_PART_LETTERS and part not in seen:
+                terms = owners[part]  # the part of one term only stands for that term
+                names.setdefault(key, next(iter(terms)) if len(terms) == 1 else part)
         library.memo["pinyin"] = names
     return names
 

@@ -74,7 +74,13 @@ class Query:
 
 
 def detect_lang(text: str) -> Literal["zh", "en"]:
+    """English when Latin letters make most of the text, or when English words outnumber the Chinese
+    runs ("How big is 老商埠暖新之家?", a follow-up with the entity put in); a Chinese question with
+    an acronym or two (历下区的GDP是多少) stays Chinese."""
     letters = sum(1 for c in text if c.isascii() and c.isalpha())
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    if len(words) >= 3 and len(words) > len(re.findall(r"[\u4e00-\u9fff]+", text)):
+        return "en"
     return "en" if letters >= 3 and cjk_ratio(text) < 0.2 else "zh"
 
 

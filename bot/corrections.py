@@ -86,10 +86,9 @@ class CorrectionBook:
     def _understood(self, library: Library) -> list[_Known]:
         with self._lock:
             if self._library is not library:
-                embed = library.embedder.query if library.embedder is not None else None
                 texts = passage_texts(library.passages) if self.corrections else []
                 self._known = [
-                    _Known(c, understand(library, c.question), embed(c.question) if embed else None,
+                    _Known(c, understand(library, c.question), _meaning(library, c.question),
                            passage_for(library, c, texts))
                     for c in self.corrections
                 ]  # fmt: skip
@@ -110,11 +109,18 @@ class CorrectionBook:
                 continue
             if _shared(known.query, query) >= SHARED_WORDS:
                 return known.passage
-            if known.vector is not None and library.embedder is not None:
-                vector = library.embedder.query(query.original) if vector is None else vector
-                if float(known.vector @ vector) >= CLOSE_MEANING:
+            if known.vector is not None:
+                vector = _meaning(library, query.original) if vector is None else vector
+                if vector is not None and float(known.vector @ vector) >= CLOSE_MEANING:
                     return known.passage
         return None
+
+
+def _meaning(library: Library, question: str) -> np.ndarray | None:
+    """The question's embedding in the judge's columns (USE's, whose cosine CLOSE_MEANING is for:
+    with e5+use a whole row would add e5's bunched cosines to it), or None without embeddings."""
+    embedder = library.embedder
+    return embedder.query(question)[embedder.part("judge")] if embedder is not None else None
 
 
 def passage_for(library: Library, correction: Correction, texts: list[str] | None = None) -> Passage | None:

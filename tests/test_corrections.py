@@ -140,3 +140,20 @@ def test_corrections_that_cannot_be_read_leave_the_engine_answering(library: Lib
     assert "cannot read the answer corrections" in caplog.text and "database is down" in caplog.text
     assert services.engine.corrections.corrections == [kept]  # the ones it had stay in force
     assert ask(services.engine, QUESTION).quotes[0].text == library.passages[3].text
+
+
+def test_paraphrases_are_told_by_the_judge_model(corpus_copy):
+    """With two models in a row, a correction compares questions by the judge's (USE's) columns, the
+    ones CLOSE_MEANING is calibrated for — not by the whole row, which would add e5's cosines."""
+    import numpy as np
+
+    from bot.corrections import _meaning
+    from retrieval.embedding import HashEncoder, PairedEncoder
+    from retrieval.library import build_library
+    from retrieval.vectors import Embedder
+
+    library = build_library(corpus_copy, embedder=Embedder(PairedEncoder(HashEncoder(64), HashEncoder(48))))
+    vector = _meaning(library, "槐荫区有多少党员？")
+    assert vector is not None and vector.shape == (48,)
+    assert np.allclose(vector, HashEncoder(48).encode(["槐荫区有多少党员？"], query=True)[0])
+    assert _meaning(build_library(corpus_copy), "槐荫区有多少党员？") is None  # BM25 alone: no embedding

@@ -65,10 +65,9 @@ class Evidence:
     @property
     def confidence(self) -> float:
         standout = self.standout
-        if standout is None:
+        if self.similarity is None or standout is None:
             return self.coverage
-        similarity = self.similarity or 0.0
-        return (self.coverage + SIMILARITY_WEIGHT * similarity + STANDOUT_WEIGHT * standout
+        return (self.coverage + SIMILARITY_WEIGHT * self.similarity + STANDOUT_WEIGHT * standout
                 + (AGREEMENT_BONUS if self.agree else 0.0))
 
 

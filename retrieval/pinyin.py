@@ -7,6 +7,7 @@ import re
 from retrieval.library import Library
 
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+_CJK_LEAD = re.compile(r"[\u4e00-\u9fff]{1,6}")
 MIN_PART_LETTERS = 6  # a term's leading part in pinyin must be this long (not "fan", "long", "hang")
 # a place's own name before what it is: 三涧溪(村), 席家庄(村), 姚家(街道) — jieba may cut the name itself
 _PLACE_STEM = re.compile(r"([\u4e00-\u9fff]{2,3})(?=村|社区|街道|小区|镇|片区)")
@@ -30,10 +31,9 @@ def pinyin_names(library: Library) -> dict[str, str]:
         # question spells the name ("Laoshangbu Nuanxin") and translates the rest ("Home")
         owners: dict[str, set[str]] = {}
         for term in tokenizer.added_words:
-            if _CJK_WORD.match(term[:2]):
-                for end in range(2, min(len(term), 6) + 1):
-                    if all("\u4e00" <= c <= "\u9fff" for c in term[:end]):
-                        owners.setdefault(term[:end], set()).add(term)
+            lead = _CJK_LEAD.match(term)  # the term's leading Chinese characters, up to six
+            for end in range(2, len(lead.group(0)) + 1 if lead else 0):
+                owners.setdefault(term[:end], set()).add(term)
         names = {}
         for word in sorted(words, key=lambda w: (-len(w), w)):
             names.setdefault("".join(lazy_pinyin(word)), word)

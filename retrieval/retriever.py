@@ -31,7 +31,7 @@ HEADING_WEIGHT = 0.5  # a match in the section heading counts half as much as on
 
 LEXICAL_LOW = 0.2  # the lexical side's share when the articles know none of the question's words
 LEXICAL_HIGH = 0.7  # … when they know them all
-SEMANTIC_SPREAD = 0.25  # cosine above the median that makes a passage stand out fully (the encoder's own, if it says)
+SEMANTIC_SPREAD = 0.25  # cosine above the median that makes a passage stand out fully (hybrid: the encoder's own)
 
 
 class Retriever(Protocol):
@@ -183,4 +183,4 @@ def hybrid(library: Library) -> Retriever:
     rank, judge = embedder.part("rank"), embedder.part("judge")
     dense = DenseRetriever(library.vectors, embedder.query, library.same_section, rank)
     judging = None if judge == rank else DenseRetriever(library.vectors, embedder.query, library.same_section, judge, "judge")
-    return FusedRetriever(lexical, dense, spread=getattr(embedder.encoder, "spread", SEMANTIC_SPREAD), judge=judging)
+    return FusedRetriever(lexical, dense, spread=embedder.encoder.spread, judge=judging)

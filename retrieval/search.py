@@ -154,10 +154,11 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     if not result.hits:
         result.reason = "no match"
         return result
-    first = _evidence(signals, top[0], covered[top[0]])
+    typical = _typical(signals)
+    first = _evidence(signals, top[0], covered[top[0]], typical)
     result.reason = unanswerable(query) or _fitting_first(library, query, result.hits)
     best = result.hits[0].passage.pid
-    result.evidence = first if best == top[0] else _evidence(signals, best, covered.get(best, 0.0))
+    result.evidence = first if best == top[0] else _evidence(signals, best, covered.get(best, 0.0), typical)
     # how well the question matches the articles is the best passage's match — the first found,
     # unless that one was about another place or year
     judged = result.evidence if out_of_scope(library, query, top[0]) else max(first, result.evidence, key=_confidence)
@@ -200,14 +201,24 @@ def _rank(scores: np.ndarray, i: int) -> int:
     return int((scores > scores[i]).sum()) + 1
 
 
-def _evidence(signals: dict[str, np.ndarray], best: int, covered: float) -> Evidence:
-    dense = signals.get("dense")
-    judge = signals.get("judge", dense)  # the model whose similarity tells answerable from not
+def _judge(signals: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The similarities that tell answerable from not: the judge model's, else the ranking one's."""
+    return signals.get("judge", signals.get("dense"))
+
+
+def _typical(signals: dict[str, np.ndarray]) -> float | None:
+    """The median passage's similarity to the question (once per question: a median reads every passage)."""
+    judge = _judge(signals)
+    return float(np.median(judge)) if judge is not None and len(judge) else None
+
+
+def _evidence(signals: dict[str, np.ndarray], best: int, covered: float, typical: float | None) -> Evidence:
+    dense, judge = signals.get("dense"), _judge(signals)
     return Evidence(
         pid=best,
         coverage=covered,
         similarity=float(judge[best]) if judge is not None else None,
         lexical_rank=_rank(signals["bm25"], best),
         semantic_rank=_rank(dense, best) if dense is not None else None,
-        typical=float(np.median(judge)) if judge is not None and len(judge) else None,
+        typical=typical,
     )

@@ -235,3 +235,28 @@ async def test_shared_state_calls_do_not_queue_behind_answers_in_the_default_poo
     finally:
         release.set()
         await answering
+
+
+async def test_a_late_answer_is_shared_even_while_the_default_pool_is_busy(shared: SharedState) -> None:
+    """The row a finished late answer fills is written from the shared-state threads, not queued
+    behind the answers that hold the default pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    loop = asyncio.get_running_loop()
+    busy, release = ThreadPoolExecutor(max_workers=1), threading.Event()
+    loop.set_default_executor(busy)
+    answering = loop.run_in_executor(None, release.wait, 10)  # the only default thread, taken
+    try:
+        outbox = SharedOutbox(shared)
+        late: asyncio.Future[Reply] = loop.create_future()
+        outbox.put("user-late", late)
+        late.set_result(Reply(kind=ReplyKind.ANSWER, lang="zh", question="q", answered=True, direct=("答",)))
+        for _ in range(200):  # the fill runs in a thread: wait for the row
+            row = shared.outbox_get("user-late")
+            if row is not None and row[1] is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert row is not None and row[1] is not None
+    finally:
+        release.set()
+        await answering

@@ -28,9 +28,23 @@ log = logging.getLogger(__name__)
 _DATABASE_CALLS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wechat-shared-state")
 
 
+def to_database_thread(func: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    """FUNC(*ARGS) started in the shared-state threads (from the event loop); its future."""
+    return asyncio.get_running_loop().run_in_executor(_DATABASE_CALLS, func, *args)
+
+
 async def in_database_thread(func: Callable[..., Any], *args: Any) -> Any:
     """FUNC(*ARGS) in the shared-state threads."""
-    return await asyncio.get_running_loop().run_in_executor(_DATABASE_CALLS, func, *args)
+    return await to_database_thread(func, *args)
+
+
+def quietly(failure: str, call: Callable[..., Any], *args: Any) -> None:
+    """CALL(*ARGS) whose failure is logged ("wechat: FAILURE (…)"), not raised: a record another
+    worker may read, never needed to answer here."""
+    try:
+        call(*args)
+    except Exception as exc:
+        log.warning("wechat: %s (%r)", failure, exc)
 
 
 T = TypeVar("T")
@@ -108,6 +122,9 @@ class Claims(Protocol):
     def release(self, key: str) -> None: ...
 
 
+_NOT_STORED = "the answered-once record was not stored"
+
+
 class SharedOnce(OnceCache[Optional[str]]):
     """:class:`OnceCache` across workers: the first worker to claim a message in the database
     answers it and stores the reply; a retry reaching another worker waits for that reply (up to
@@ -152,14 +169,7 @@ class SharedOnce(OnceCache[Optional[str]]):
         try:
             result = await compute()
         except BaseException:
-            await in_database_thread(self._quietly, self.claims.release, name)
+            await in_database_thread(quietly, _NOT_STORED, self.claims.release, name)
             raise
-        await in_database_thread(self._quietly, self.claims.finish, name, result)
+        await in_database_thread(quietly, _NOT_STORED, self.claims.finish, name, result)
         return result
-
-    @staticmethod
-    def _quietly(call: Callable[..., None], *args: object) -> None:
-        try:
-            call(*args)
-        except Exception as exc:
-            log.warning("wechat: the answered-once record was not stored (%r)", exc)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.channels.wechat.dedup import SharedOnce, in_database_thread
+from bot.channels.wechat.dedup import SharedOnce, in_database_thread, quietly, to_database_thread
 from bot.channels.wechat.dispatch import Outbox
 from bot.messages import Reply
 from bot.state import shared_state
@@ -64,14 +64,7 @@ class SharedOutbox(Outbox):
         failed = fut.cancelled() or fut.exception() is not None
         call = (lambda: self.rows.outbox_drop(user, token)) if failed else (
             lambda: self.rows.outbox_fill(user, token, reply_to_json(fut.result())))  # fmt: skip
-        asyncio.get_running_loop().run_in_executor(None, self._quietly, call)
-
-    @staticmethod
-    def _quietly(call: Any) -> None:
-        try:
-            call()
-        except Exception as exc:
-            log.warning("wechat: the late answer was not shared (%r)", exc)
+        to_database_thread(quietly, "the late answer was not shared", call)  # not behind the answers in the default pool
 
     def get(self, user: str) -> asyncio.Future[Reply] | None:
         try:

@@ -73,7 +73,8 @@ def corpus_digest(corpus_dir: Path, known: Path | None = None) -> str:
     it was written are not read again: the digest it holds for that list is reused (as git does)."""
     corpus_dir = Path(corpus_dir)
     files = list(_corpus_files(corpus_dir))
-    stamp = hashlib.sha256(code_version().encode())
+    version = code_version().encode()  # reads the code files: once per digest
+    stamp = hashlib.sha256(version)
     newest = 0.0
     for path in files:
         try:
@@ -91,7 +92,7 @@ def corpus_digest(corpus_dir: Path, known: Path | None = None) -> str:
                 return str(saved["digest"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
-    digest = hashlib.sha256(code_version().encode())
+    digest = hashlib.sha256(version)
     for path in files:
         digest.update(b"\0" + str(path.relative_to(corpus_dir)).encode("utf-8", "surrogateescape") + b"\0")
         try:

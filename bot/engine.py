@@ -164,8 +164,17 @@ class Engine:
         query = understand(library, question)
         added = library.tokenizer.added_words
         own_topic = bool(query.places or query.codes or any(t in added for t in query.tokens) or len(query.tokens) >= 3)
+        words = [t for t in query.tokens if len(t) > 1]
+        # only words the articles never use, nor any synonym or piece of them (火星天气怎么样, 那里天气如何;
+        # not 村支书, whose synonyms 党支部/书记 they use): about nothing the previous answer was about
+        # either — asked alone, not read as "what about X" or with 它 put in
+        foreign = bool(words) and not any(
+            library.knows(t) or any(library.knows(a) for a in query.alternatives.get(t, ()))
+            or any(len(r) > 1 for r in query.related.get(t, ()))
+            for t in words
+        )
         result = None
-        if is_follow_up(state, question, own_topic):
+        if not foreign and is_follow_up(state, question, own_topic):
             question, complete = resolve(state, question)
             result = search(library, understand(library, question, extra="" if complete else state.topic))
             if not result.answerable and own_topic and not complete:  # nothing found: the question alone

@@ -121,6 +121,15 @@ def test_what_about_another_place(engine):
     assert reply.query.startswith("天桥区") and "姚家" not in reply.query.split(" ")[0]
 
 
+@pytest.mark.parametrize("question", ["火星天气怎么样？", "那里天气如何？"])
+def test_a_question_in_words_the_articles_never_use_is_not_a_follow_up(engine, question):
+    """Read as "what about 火星天气" or with 那里 put in, the previous topic alone would answer it."""
+    ask(engine, "暖新之家有多大？", chat=f"f5{question}")
+    reply = ask(engine, question, chat=f"f5{question}")
+    assert not reply.answered, [q.text[:40] for q in reply.quotes]
+    assert "暖新之家" not in reply.query
+
+
 def test_a_follow_up_with_nothing_but_its_type(engine):
     ask(engine, "章丘官庄街道那个紧挨着三涧溪村的田园综合体叫什么？", chat="f4")
     reply = ask(engine, "有多大？", chat="f4")

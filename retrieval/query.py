@@ -155,6 +155,11 @@ def meaning_text(text: str, searched: str, lang: str) -> str:
     return f"{text.strip()} {searched.strip()}"
 
 
+def _dictionary_cut(tokenizer: Tokenizer, token: str) -> list[str]:
+    parts = [p for p in tokenizer.pieces(token) if p not in tokenizer.stopwords]
+    return parts or [token]
+
+
 def understand(library: Library, question: str, extra: str = "") -> Query:
     """Turn a user's question into weighted search terms. ``extra`` is context from earlier turns."""
     text = normalize_question(question)
@@ -169,6 +174,8 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
     expanded = lexicon.expand_synonyms(searched)
     tokenizer = library.tokenizer
     tokens = tokenizer.tokenize(searched) or tokenizer.tokenize(extra)  # "有多大？": the topic is the question
+    guessed = [t for t in tokens if has_cjk(t) and not library.knows(t) and not tokenizer.is_word(t)]
+    tokens = [p for t in tokens for p in (_dictionary_cut(tokenizer, t) if t in guessed else [t])]
     weights: dict[str, float] = {}
     for token in tokens:
         weights[token] = weights.get(token, 0.0) + (1.0 if len(token) > 1 else SINGLE_CHAR_WEIGHT)

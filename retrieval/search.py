@@ -21,7 +21,7 @@ from retrieval.retriever import signals_of
 from retrieval.tokenize import code_parts
 
 RELATIVE_FLOOR = 0.3  # a hit scoring under this share of the best one is not worth showing
-CANDIDATES = 5  # how many of the best passages may be the answer when the first doesn't fit
+CANDIDATES = 10  # how many of the best passages (all those shown) may be the answer when the first doesn't fit
 
 
 @dataclass(frozen=True)

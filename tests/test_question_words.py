@@ -1,0 +1,27 @@
+"""How a question's words are read: jieba's guesses at words no dictionary holds; an answer of the
+asked type further down the passages found."""
+
+from bot.messages import Incoming
+from retrieval.query import understand
+import retrieval.search as search_module
+
+
+def test_a_guessed_word_nobody_uses_is_read_as_its_dictionary_words(bm25_library):
+    # jieba's HMM joins 往穷 and 村能 — no dictionary has them, the articles never use them
+    query = understand(bm25_library, "济南往穷村子派驻村干部，是哪些村能派到？")
+    assert "往穷" not in query.tokens and "村能" not in query.tokens
+    assert "穷" in query.tokens and "干部" in query.tokens
+
+
+def test_a_guessed_word_the_articles_use_stays(bm25_library):
+    assert not bm25_library.tokenizer.is_word("孔玉")  # a name jieba guesses; the articles use it
+    assert "孔玉" in understand(bm25_library, "孔玉是谁？").tokens
+
+
+def test_the_answer_of_the_asked_type_may_come_from_any_passage_shown(make_engine, monkeypatch):
+    question = "给外卖小哥歇脚的那个地方在哪条路上？"  # the address is in the 6th passage found
+    reply = make_engine().handle(Incoming(question, chat_id="w", user_id="u"))
+    assert reply.answered, reply.reason
+    assert "纬五路17号" in reply.quotes[0].text
+    monkeypatch.setattr(search_module, "CANDIDATES", 5)  # the first five only: declined, as before
+    assert not make_engine().handle(Incoming(question, chat_id="w", user_id="u")).answered

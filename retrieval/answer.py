@@ -159,8 +159,22 @@ def has_count(text: str, counted: str = "", terms: tuple[str, ...] = ()) -> bool
         if unit is not None:
             if unit.search(sentence) and any(t in sentence for t in terms):
                 return True
-        elif ANSWER_PATTERNS["count"].search(sentence) and (len(counted) < 2 or counted in sentence):
+        elif ANSWER_PATTERNS["count"].search(sentence) and (len(counted) < 2 or _counts(sentence, counted)):
             return True
+    return False
+
+
+_PER = re.compile(r"每[十百千万]?[\u4e00-\u9fff]{0,3}$")  # 每万城镇人口: per head of the population, not a count of it
+
+
+def _counts(sentence: str, counted: str) -> bool:
+    """Does ``sentence`` name ``counted`` other than as what a rate is per (每万城镇人口…20人 counts
+    community workers, not the population)?"""
+    start = sentence.find(counted)
+    while start >= 0:
+        if not _PER.search(sentence[max(0, start - 4) : start]):
+            return True
+        start = sentence.find(counted, start + 1)
     return False
 
 

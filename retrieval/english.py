@@ -18,6 +18,7 @@ from dataclasses import astuple, dataclass
 from importlib import resources
 
 from retrieval.diskcache import cached
+from retrieval.inflection import american, lemma
 from retrieval.library import Library
 from retrieval.lexicon import ENGLISH_STOPWORDS, singular
 from retrieval.pinyin import translate_names
@@ -36,6 +37,10 @@ _MONTH_NAME = re.compile(
 _MONTH = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|December"
                     r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# a place's kind after its name is the suffix of the Chinese name: Huaiyin district → 槐荫区
+_UNITS = {"district": "区", "subdistrict": "街道", "sub-district": "街道", "county": "县", "town": "镇",
+          "township": "乡", "village": "村", "community": "社区", "city": "市", "province": "省"}
+_PLACE_UNIT = re.compile(r"([\u4e00-\u9fff]+)\s*\b(" + "|".join(_UNITS) + r")\b", re.IGNORECASE)
 
 
 _SKIP = ("CL:", "variant of", "old variant", "surname ", "see ", "used in ", "abbr. for")
@@ -166,14 +171,9 @@ def pivot_synonyms(library: Library, word: str, limit: int = 3) -> tuple[str, ..
 
 
 def _forms(phrase: str) -> list[str]:
-    """The phrase and its last word's base forms: plural, -ed, -ing undone."""
+    """The phrase and its last word's base forms: the singular, the dictionary form (renovating → renovate)."""
     *head, last = phrase.split(" ")
-    forms = [last, singular(last)]
-    for ending in ("ed", "d", "ing"):
-        if last.endswith(ending) and len(last) > len(ending) + 2:
-            forms.append(last[: -len(ending)])
-    if last.endswith("ied"):
-        forms.append(last[:-3] + "y")
+    forms = [last, singular(last), lemma(last)]
     return [" ".join([*head, f]) for f in dict.fromkeys(forms)]
 
 
@@ -218,16 +218,8 @@ def translate_words(lexicon: dict[str, tuple[str, ...]], text: str) -> list[tupl
 
 def _lookup(lexicon: dict[str, tuple[str, ...]], phrase: str) -> tuple[str, ...]:
     """The phrase as it is or in a base form, in British or American spelling (CC-CEDICT's)."""
-    spellings = dict.fromkeys([phrase, *(pattern.sub(american, phrase) for pattern, american in _AMERICAN)])
+    spellings = dict.fromkeys([phrase, american(phrase)])
     return next((lexicon[f] for p in spellings for f in _forms(p) if f in lexicon), ())
-
-
-_AMERICAN = [  # British spellings → CC-CEDICT's American ones
-    (re.compile(r"(?<=[a-z]{2})our(?=s?\b|ed\b|ing\b|hoods?\b|able\b)"), "or"),  # honours, neighbourhood
-    (re.compile(r"(?<=[a-z]{2})is(?=e[ds]?\b|ing\b|ations?\b)"), "iz"),  # organisation, recognised
-    (re.compile(r"(?<=[a-z]{2})tre(?=s?\b)"), "ter"),  # centre
-    (re.compile(r"(?<=[a-z])yse(?=[ds]?\b)"), "yze"),  # analyse
-]
 
 
 def translate(library: Library, text: str) -> tuple[str, dict[str, tuple[str, ...]]]:
@@ -235,6 +227,7 @@ def translate(library: Library, text: str) -> tuple[str, dict[str, tuple[str, ..
     words of the same English unit (they count as the same term)."""
     text = _MONTH_NAME.sub(lambda m: f" {_MONTHS.index(m.group(1).lower()[:3]) + 1}月 ", text)  # February → 2月
     text = translate_names(library, library.lexicon.translate_english(text))
+    text = _PLACE_UNIT.sub(lambda m: f" {m.group(1)}{_UNITS[m.group(2).lower()]} ", text)
     lexicon = english_lexicon(library)
     parts: list[str] = []
     alternatives: dict[str, tuple[str, ...]] = {}

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from retrieval.inflection import american
 from retrieval.loader import read_lines
 
 ENGLISH_STOPWORDS = frozenset(
@@ -35,6 +36,7 @@ class Lexicon:
     glossary: dict[str, tuple[str, ...]] = field(default_factory=dict)  # english phrase → chinese terms
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # variant → words the articles use
     _glossary_re: re.Pattern[str] | None = None
+    _keyed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # glossary by english_key
 
     def to_simplified(self, text: str) -> str:
         return str(_converter().convert(text))
@@ -49,7 +51,8 @@ class Lexicon:
 
     def glossary_pattern(self) -> re.Pattern[str] | None:
         if self._glossary_re is None and self.glossary:
-            phrases = sorted(self.glossary, key=len, reverse=True)
+            self._keyed = {english_key(phrase, self.glossary): terms for phrase, terms in self.glossary.items()}
+            phrases = sorted(self._keyed, key=len, reverse=True)
             self._glossary_re = re.compile(
                 r"(?<![a-z])(" + "|".join(re.escape(p) for p in phrases) + r")(?![a-z])", re.IGNORECASE
             )
@@ -57,18 +60,24 @@ class Lexicon:
 
     def translate_english(self, text: str) -> str:
         """Replace glossary phrases in English text by their Chinese terms; other words stay.
-        Plurals match their singular entries ("first secretaries" → first secretary → 第一书记)."""
+        Words are compared singular and in American spelling on both sides ("old
+        neighbourhoods" finds the entry "old neighborhoods")."""
         pattern = self.glossary_pattern()
         if pattern is None:
             return text
-        text = re.sub(r"[A-Za-z]+", lambda m: singular(m.group(0).lower(), self.glossary), text)
-        return pattern.sub(lambda m: " " + " ".join(self.glossary[m.group(1).lower()]) + " ", text)
+        text = re.sub(r"[A-Za-z]+", lambda m: english_key(m.group(0), self.glossary), text)
+        return pattern.sub(lambda m: " " + " ".join(self._keyed[m.group(1).lower()]) + " ", text)
 
     def expand_synonyms(self, text: str) -> str:
         for variant, words in self.synonyms.items():
             if variant in text:
                 text = text.replace(variant, " " + " ".join(words) + " ")
         return text
+
+
+def english_key(text: str, known: dict[str, tuple[str, ...]] | frozenset[str] = frozenset()) -> str:
+    """Each word of ``text`` lower-cased, singular and spelt the American way (unless known as it is)."""
+    return re.sub(r"[a-z]+", lambda m: american(singular(m.group(0), known)), text.lower())
 
 
 def singular(word: str, known: dict[str, tuple[str, ...]] | frozenset[str] = frozenset()) -> str:

@@ -108,6 +108,7 @@ def places_elsewhere(library: Library, places: Iterable[str], pid: int) -> list[
 _SUFFIX_CHARS = re.compile(r"[区市县省镇乡]|街道")
 _FUNCTION = set("了的着在是和与及从向对把被给让为就也都又")  # no name starts with these
 _PLACE_END = re.compile(r"村|社区|街道|小区|镇|片区|街")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def named_places(library: Library, text: str) -> list[str]:
@@ -122,6 +123,7 @@ def named_places(library: Library, text: str) -> list[str]:
             stem = text[start : end.start()]
             if (
                 start in starts
+                and _CJK_RUN.fullmatch(stem) is not None  # not " 席家庄" across a space
                 and stem[0] not in _FUNCTION
                 and not _SUFFIX_CHARS.search(stem)  # 天桥区南村 is two places
                 and library.tokenizer.is_name(stem)

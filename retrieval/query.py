@@ -28,7 +28,7 @@ _QTYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("size", re.compile(r"多大|面积|多少平方|how big|how large|\bsize\b|\barea\b", re.I)),
     ("rank", re.compile(r"第几|排名|名次|排在|what rank|which place|ranked", re.I)),
     # 几 shortly after 没/不, or after 好/十, is a vague number (没歇几天, 好几年, 十几个), not a question
-    ("count", re.compile(r"多少|(?<![没不好十])(?<!没.)(?<!不.)(?<!没有)几|how many|how much|number of", re.I)),
+    ("count", re.compile(r"多少|(?<![没不好十])(?<!没.)(?<!不.)(?<!没有)几|how many|how much|number of|population", re.I)),
     ("where", re.compile(r"哪里|哪儿|在哪[里儿]?[?？]|在哪条|哪条[路街]|何处|地址|什么地方|什么位置|where", re.I)),
     ("define", re.compile(r"是什么|什么是|指什么|是指|含义|意思|内容|what is|what are|what's|mean", re.I)),
     ("how", re.compile(r"怎么|怎样|如何|靠什么|通过什么|how", re.I)),
@@ -147,6 +147,13 @@ def counted_thing(tokenizer: Tokenizer, text: str) -> str:
     return head
 
 
+def translated_count(searched: str) -> str:
+    """An English count question's Chinese as counted_thing reads it: "What is the population of
+    Huaiyin" → 多少人口 (the noun a count word like "population" names is what is counted)."""
+    searched = searched.strip()
+    return re.sub(r"(多少|几)\s+", r"\1", searched) if _COUNT_WORD.search(searched) else "多少" + searched
+
+
 def meaning_text(text: str, searched: str, lang: str) -> str:
     """What the question's embedding is made from: an English question in its own words and in
     the dictionary's Chinese (the small multilingual model matches Chinese passages better so)."""
@@ -219,7 +226,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         unknown_names=unknown_names(library, unknown),
         places=places,
         focus=count_focus(tokenizer, searched) if qtype in ("count", "size") else "",
-        counted=counted_thing(tokenizer, searched) if qtype == "count" and lang == "zh" else "",
+        counted=counted_thing(tokenizer, searched if lang == "zh" else translated_count(searched)) if qtype == "count" else "",
         alternatives=alternatives,
         related=related,
         truncated=truncated,

@@ -74,7 +74,8 @@ def test_english_follow_up(engine):
     [
         ("三涧溪村的党委书记叫什么名字？", "no answer of the asked type"),
         ("章丘区区长是谁？", "no answer of the asked type"),
-        ("What is the population of Huaiyin district?", "weak match"),  # 人口 is a word the articles use
+        # 人口 is a word the articles use, but only as what a rate is per (每万城镇人口…20人)
+        ("What is the population of Huaiyin district?", "no answer of the asked type"),
         ("历下区委书记是谁？", "wrong place"),
         ("天桥区的区委书记是谁？", "no answer of the asked type"),  # 天桥 passages exist, none names its 书记
         ("青岛市给外卖小哥建了多少个驿站？", "unknown name"),

@@ -22,6 +22,7 @@ from bot.semantic import ProgressLine, make_embedder
 from bot.texts import text as ui
 from retrieval.embedding import DEFAULT_MODEL
 from retrieval.english import cedict
+from retrieval.inflection import lemma
 from retrieval.library import Library, build_library
 from retrieval.persist import add_vectors, open_library
 from retrieval.vectors import Embedder
@@ -99,9 +100,11 @@ class Engine:
         return len(self.library.passages)
 
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for: jieba's POS tables, CC-CEDICT."""
+        """Load what the first question would otherwise wait for: jieba's POS tables, CC-CEDICT,
+        the English lemmatizer's tables."""
         self.library.tokenizer.proper_nouns("北京")
         cedict()
+        lemma("asked")
 
     def _suggestions(self, tokens: list[str], lang: Lang) -> list[str]:
         """Example questions, those sharing words with the question first."""

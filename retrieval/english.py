@@ -206,7 +206,7 @@ def translate_words(lexicon: dict[str, tuple[str, ...]], text: str) -> list[tupl
         else:
             word = words[i]
             i += 1
-            if word in ENGLISH_STOPWORDS:
+            if word in ENGLISH_STOPWORDS or lemma(word) in ENGLISH_STOPWORDS:  # done, got: do, get
                 continue
             hit = _lookup(lexicon, word)
             if not hit and "-" in word:  # co-building: its parts, one by one

@@ -81,3 +81,8 @@ def test_a_rate_per_head_does_not_count_the_heads():
     rate = "每万城镇人口社区工作者配备达20人。"
     assert not has_count(rate, "人口")
     assert has_count("全区常住人口达到98万人。", "人口")
+
+
+def test_a_stop_word_in_another_form_is_still_a_stop_word(bm25_library):
+    searched, _ = translate(bm25_library, "What has Huaiyin done for the riders?")
+    assert "成了" not in searched  # done → do, a stop word (CC-CEDICT's "done" is 成了)

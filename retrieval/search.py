@@ -8,12 +8,12 @@ decline, and its reason, is retrieval/decision.py's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from retrieval.answer import TYPE_BONUS, answer_type_strength
-from retrieval.decision import Evidence, misfit, out_of_scope, unanswerable, weak
+from retrieval.decision import Evidence, bound_answer_asked, misfit, out_of_scope, unanswerable, weak
 from retrieval.library import Library
 from retrieval.passages import MAX_CHARS, Passage
 from retrieval.query import Query
@@ -159,6 +159,8 @@ def search(library: Library, query: Query, k: int = 10) -> SearchResult:
     result.reason = unanswerable(query) or _fitting_first(library, query, result.hits)
     best = result.hits[0].passage.pid
     result.evidence = first if best == top[0] else _evidence(signals, best, covered.get(best, 0.0), typical)
+    if not result.reason and bound_answer_asked(query):  # the answer found is of the asked type, bound
+        result.evidence = replace(result.evidence, typed=True)
     # how well the question matches the articles is the best passage's match — the first found,
     # unless that one was about another place or year
     judged = result.evidence if out_of_scope(library, query, top[0]) else max(first, result.evidence, key=_confidence)

@@ -38,7 +38,6 @@ def test_para_hit_at_3(report):
     assert report.by_kind()["para"]["hit@3"] >= 0.80
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.78 (2026-12-02, fourth session): CC-CEDICT senses (heads → 总监) and English questions as unsure as unanswerable ones")
 def test_en_hit_at_3(report):
     assert report.by_kind()["en"]["hit@3"] >= 0.80
 
@@ -56,7 +55,7 @@ def test_conversations(report):
 def test_floors_hold(report):
     """What this release reaches: a regression below these fails even while the targets above don't hold."""
     kinds = report.by_kind()
-    assert kinds["para"]["hit@3"] >= 0.71 and kinds["en"]["hit@3"] >= 0.72
+    assert kinds["para"]["hit@3"] >= 0.71
 
 
 def test_every_quote_is_verbatim(library, engine):

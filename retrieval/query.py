@@ -154,10 +154,17 @@ def translated_count(searched: str) -> str:
     return re.sub(r"(多少|几)\s+", r"\1", searched) if _COUNT_WORD.search(searched) else "多少" + searched
 
 
-def meaning_text(text: str, searched: str, lang: str) -> str:
-    """What the question's embedding is made from: an English question in its own words and in
-    the dictionary's Chinese (the small multilingual model matches Chinese passages better so)."""
-    if lang != "en" or searched == text:
+def meaning_text(text: str, searched: str, lang: str, tokenizer: Tokenizer | None = None) -> str:
+    """What the question's embedding is made from: a Chinese question's words without its stop words
+    (the passages' content is what it is compared with: 的, 了, 那个, 啥 only blur it); an English
+    question in its own words and in the dictionary's Chinese (the small multilingual model matches
+    Chinese passages better so)."""
+    if lang != "en":
+        if tokenizer is None:
+            return text.strip()
+        content = "".join(w for w in tokenizer.words(text) if w.strip() and w not in tokenizer.stopwords)
+        return content or text.strip()
+    if searched == text:
         return text.strip()
     return f"{text.strip()} {searched.strip()}"
 
@@ -230,7 +237,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         alternatives=alternatives,
         related=related,
         truncated=truncated,
-        semantic=" ".join([extra.strip(), meaning_text(text, searched, lang)]).strip(),
+        semantic=" ".join([extra.strip(), meaning_text(text, searched, lang, tokenizer)]).strip(),
         title=asked_title(searched) if qtype == "who" else "",
         years=list(dict.fromkeys(re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", searched))),
     )

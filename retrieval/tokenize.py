@@ -168,6 +168,10 @@ class Tokenizer:
             offset += len(word)
         return starts
 
+    def words(self, text: str) -> list[str]:
+        """jieba's words of ``text`` as they are (stop words, punctuation and all)."""
+        return list(self._segmenter.cut(text, True))
+
     def pieces(self, word: str) -> list[str]:
         """Smaller units of a word: its dictionary sub-words, else its characters."""
         parts = [p for p in self._segmenter.cut(word, False) if p != word]

@@ -33,7 +33,7 @@ def test_trad_hit_at_3(report):
     assert report.by_kind()["trad"]["hit@3"] >= 0.90
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.74 (2026-12-02, fourth session): everyday words no packaged model maps (一把手, 头儿)")
+@pytest.mark.xfail(strict=True, reason="measured 0.76 (2026-12-02, fourth session): everyday words no packaged model maps (一把手, 头儿)")
 def test_para_hit_at_3(report):
     assert report.by_kind()["para"]["hit@3"] >= 0.80
 
@@ -55,7 +55,7 @@ def test_conversations(report):
 def test_floors_hold(report):
     """What this release reaches: a regression below these fails even while the targets above don't hold."""
     kinds = report.by_kind()
-    assert kinds["para"]["hit@3"] >= 0.71
+    assert kinds["para"]["hit@3"] >= 0.74
 
 
 def test_every_quote_is_verbatim(library, engine):

@@ -25,3 +25,15 @@ def test_the_answer_of_the_asked_type_may_come_from_any_passage_shown(make_engin
     assert "纬五路17号" in reply.quotes[0].text
     monkeypatch.setattr(search_module, "CANDIDATES", 5)  # the first five only: declined, as before
     assert not make_engine().handle(Incoming(question, chat_id="w", user_id="u")).answered
+
+
+def test_a_chinese_questions_embedding_is_made_of_its_content_words(bm25_library):
+    query = understand(bm25_library, "那个被拍成电视剧的村子，现在怎么样了？")
+    assert "电视剧" in query.semantic and "村子" in query.semantic
+    assert not any(word in query.semantic for word in ("的", "了", "那个"))  # stop words: they only blur it
+    assert understand(bm25_library, "的了吗？").semantic  # nothing but stop words: the question as it is
+
+
+def test_an_english_questions_embedding_keeps_its_own_words(bm25_library):
+    query = understand(bm25_library, "What is the 1226 project?")
+    assert query.semantic.startswith("What is the 1226 project?")

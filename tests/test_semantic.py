@@ -146,4 +146,5 @@ def test_a_question_is_embedded_once_for_both_parts():
 def test_an_english_question_is_embedded_with_its_dictionary_chinese(library):
     query = understand(library, "What does Hulutao village grow to make money?")
     assert query.semantic.startswith("What does Hulutao village grow") and "葫芦套" in query.semantic
-    assert understand(library, "葫芦套村靠种什么致富？").semantic.rstrip("?？") == "葫芦套村靠种什么致富"
+    chinese = understand(library, "葫芦套村靠种什么致富？").semantic  # its content words, no dictionary text
+    assert chinese.startswith("葫芦套村") and "致富" in chinese and "什么" not in chinese

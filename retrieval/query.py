@@ -67,6 +67,7 @@ class Query:
     title: str = ""  # the title a 谁 question asks for: 区委书记
     years: list[str] = field(default_factory=list)  # years asked about: 2023
     semantic: str = ""  # what the question's embedding is made from: its own words (simplified), context first
+    content: str = ""  # the same without a Chinese question's stop words ("" for English): Encoder.question_form
 
     @property
     def empty(self) -> bool:
@@ -154,19 +155,21 @@ def translated_count(searched: str) -> str:
     return re.sub(r"(多少|几)\s+", r"\1", searched) if _COUNT_WORD.search(searched) else "多少" + searched
 
 
-def meaning_text(text: str, searched: str, lang: str, tokenizer: Tokenizer | None = None) -> str:
-    """What the question's embedding is made from: a Chinese question's words without its stop words
-    (the passages' content is what it is compared with: 的, 了, 那个, 啥 only blur it); an English
-    question in its own words and in the dictionary's Chinese (the small multilingual model matches
-    Chinese passages better so)."""
-    if lang != "en":
-        if tokenizer is None:
-            return text.strip()
-        content = "".join(w for w in tokenizer.words(text) if w.strip() and w not in tokenizer.stopwords)
-        return content or text.strip()
-    if searched == text:
+def meaning_text(text: str, searched: str, lang: str) -> str:
+    """What the question's embedding is made from: an English question in its own words and in
+    the dictionary's Chinese (the small multilingual model matches Chinese passages better so)."""
+    if lang != "en" or searched == text:
         return text.strip()
     return f"{text.strip()} {searched.strip()}"
+
+
+def content_words(tokenizer: Tokenizer, text: str, lang: str) -> str:
+    """A Chinese question's words without its stop words (的, 了, 那个, 什么), for a model whose vector
+    they only blur (USE); "" for English (the question's own words serve: stripping them cost an
+    old-dev answer) and when nothing is left."""
+    if lang == "en":
+        return ""
+    return "".join(w for w in tokenizer.words(text) if w.strip() and w not in tokenizer.stopwords)
 
 
 def _dictionary_cut(tokenizer: Tokenizer, token: str) -> list[str]:
@@ -221,6 +224,7 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         for word, weight in [*((p, PIECE_WEIGHT) for p in pieces), *((w, PIVOT_WEIGHT) for w in synonyms)]:
             weights.setdefault(word, weight)
         related[token] = pieces + synonyms
+    content = content_words(tokenizer, text, lang)
     return Query(
         original=question,
         text=" ".join([searched.strip(), extra.strip()]).strip(),
@@ -237,7 +241,8 @@ def understand(library: Library, question: str, extra: str = "") -> Query:
         alternatives=alternatives,
         related=related,
         truncated=truncated,
-        semantic=" ".join([extra.strip(), meaning_text(text, searched, lang, tokenizer)]).strip(),
+        semantic=" ".join([extra.strip(), meaning_text(text, searched, lang)]).strip(),
+        content=" ".join([extra.strip(), content]).strip() if content else "",
         title=asked_title(searched) if qtype == "who" else "",
         years=list(dict.fromkeys(re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", searched))),
     )

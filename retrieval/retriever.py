@@ -84,20 +84,23 @@ class DenseRetriever:
         same_section: np.ndarray | None = None,
         part: slice = slice(None),
         name: str = "dense",
+        form: str = "natural",
     ) -> None:
         self.vectors = vectors[:, part] if part != slice(None) else vectors
         self.same_section = same_section
         self._embed = embed_query  # the embedder remembers recent questions (a follow-up asks twice)
         self._part = part
         self.name = name
+        self.form = form  # the question's form the encoder reads best: "natural" or "content" (Query.content)
 
     def query_vector(self, text: str) -> np.ndarray:
         return self._embed(text)[self._part]
 
     def scores(self, query: Query) -> np.ndarray:
-        if not len(self.vectors) or not query.semantic:
+        text = (query.content if self.form == "content" else "") or query.semantic
+        if not len(self.vectors) or not text:
             return np.zeros(len(self.vectors))
-        own = (self.vectors @ self.query_vector(query.semantic)).astype(np.float64)
+        own = (self.vectors @ self.query_vector(text)).astype(np.float64)
         if self.same_section is None or len(own) < 2:
             return own
         # a passage that spells out what the one before it names inherits part of that one's closeness
@@ -181,6 +184,8 @@ def hybrid(library: Library) -> Retriever:
     if embedder is None or library.vectors is None:
         return lexical
     rank, judge = embedder.part("rank"), embedder.part("judge")
-    dense = DenseRetriever(library.vectors, embedder.query, library.same_section, rank)
-    judging = None if judge == rank else DenseRetriever(library.vectors, embedder.query, library.same_section, judge, "judge")
+    form = embedder.encoder.question_form
+    dense = DenseRetriever(library.vectors, embedder.query, library.same_section, rank, form=form)
+    judging = None if judge == rank else DenseRetriever(
+        library.vectors, embedder.query, library.same_section, judge, "judge", form=form)
     return FusedRetriever(lexical, dense, spread=embedder.encoder.spread, judge=judging)

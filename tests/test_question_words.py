@@ -1,8 +1,12 @@
 """How a question's words are read: jieba's guesses at words no dictionary holds; an answer of the
 asked type further down the passages found."""
 
+import numpy as np
+import pytest
+
 from bot.messages import Incoming
-from retrieval.query import understand
+from retrieval.retriever import DenseRetriever
+from retrieval.query import Query, understand
 import retrieval.search as search_module
 
 
@@ -27,13 +31,24 @@ def test_the_answer_of_the_asked_type_may_come_from_any_passage_shown(make_engin
     assert not make_engine().handle(Incoming(question, chat_id="w", user_id="u")).answered
 
 
-def test_a_chinese_questions_embedding_is_made_of_its_content_words(bm25_library):
+def test_a_chinese_questions_content_words_leave_out_its_stop_words(bm25_library):
     query = understand(bm25_library, "那个被拍成电视剧的村子，现在怎么样了？")
-    assert "电视剧" in query.semantic and "村子" in query.semantic
-    assert not any(word in query.semantic for word in ("的", "了", "那个"))  # stop words: they only blur it
-    assert understand(bm25_library, "的了吗？").semantic  # nothing but stop words: the question as it is
+    assert "电视剧" in query.content and "村子" in query.content
+    assert not any(word in query.content for word in ("的", "了", "那个"))  # stop words: they only blur it
+    assert query.semantic.startswith("那个被拍成电视剧的村子")  # the question as asked, for e5
+    assert understand(bm25_library, "的了吗").content == ""  # nothing but stop words: the question serves
+    assert understand(bm25_library, "What is the 1226 project?").content == ""  # English: its own words
 
 
-def test_an_english_questions_embedding_keeps_its_own_words(bm25_library):
-    query = understand(bm25_library, "What is the 1226 project?")
-    assert query.semantic.startswith("What is the 1226 project?")
+@pytest.mark.parametrize("form, expected", [("content", "电视剧村子"), ("natural", "那个电视剧的村子呢")])
+def test_the_dense_retriever_embeds_the_form_its_encoder_reads_best(form, expected):
+    seen: list[str] = []
+
+    def embed(text: str) -> np.ndarray:
+        seen.append(text)
+        return np.ones(2) / np.sqrt(2)
+
+    query = Query(original="", text="", lang="zh", qtype="other", tokens=["电视剧"],
+                  semantic="那个电视剧的村子呢", content="电视剧村子")
+    DenseRetriever(np.eye(2, dtype=np.float32), embed, form=form).scores(query)
+    assert seen == [expected]

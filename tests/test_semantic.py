@@ -130,7 +130,8 @@ def test_the_judge_part_scores_beside_the_ranking(corpus_copy):
     library = build_library(corpus_copy, embedder=Embedder(PairedEncoder(HashEncoder(64), HashEncoder(48))))
     signals = library.retriever.signals(understand(library, "暖新之家有多大？"))
     assert set(signals) == {"bm25", "dense", "fused", "judge"}
-    judge = DenseRetriever(library.vectors, library.embedder.query, library.same_section, library.embedder.part("judge"))
+    judge = DenseRetriever(library.vectors, library.embedder.query, library.same_section, library.embedder.part("judge"),
+                           form=library.embedder.encoder.question_form)
     assert np.allclose(signals["judge"], judge.scores(understand(library, "暖新之家有多大？")))
     assert not np.allclose(signals["judge"], signals["dense"])  # two models, two opinions
 
@@ -146,5 +147,4 @@ def test_a_question_is_embedded_once_for_both_parts():
 def test_an_english_question_is_embedded_with_its_dictionary_chinese(library):
     query = understand(library, "What does Hulutao village grow to make money?")
     assert query.semantic.startswith("What does Hulutao village grow") and "葫芦套" in query.semantic
-    chinese = understand(library, "葫芦套村靠种什么致富？").semantic  # its content words, no dictionary text
-    assert chinese.startswith("葫芦套村") and "致富" in chinese and "什么" not in chinese
+    assert understand(library, "葫芦套村靠种什么致富？").semantic.rstrip("?？") == "葫芦套村靠种什么致富"

@@ -25,16 +25,16 @@ import shutil
 import tempfile
 import time
 from dataclasses import replace
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.cleanup import Block
-from retrieval.index import ARRAYS, BM25Index
 from retrieval.lexicon import load_lexicon
 from retrieval.library import Library, TokenCache, build_library, meaning_texts, with_vectors
 from retrieval.passages import Article
+from retrieval.saved_index import load_index, save_index
 from retrieval.saved_passages import PassageStore, SavedPassages, save_passages
 from retrieval.tokenize import SEGMENTER, Tokenizer
 from retrieval.vectors import Embedder, Progress
@@ -46,7 +46,7 @@ FOLDER = "index"
 SAVED = "saved_folder"  # Library.memo key: where the library was saved
 KEEP = 3  # saved versions kept (another worker may still be serving an older one)
 _CODE = ("cleanup.py", "index.py", "library.py", "lexicon.py", "loader.py", "passages.py", "persist.py",
-         "saved_passages.py", "segment.py",
+         "saved_index.py", "saved_passages.py", "segment.py",
          "text.py", "tokenize.py")
 _CORRUPT = (OSError, ValueError, KeyError, EOFError, TypeError, IndexError)
 
@@ -112,61 +112,6 @@ def corpus_digest(corpus_dir: Path, known: Path | None = None) -> str:
     return digest.hexdigest()
 
 
-class TermLists(Sequence[list[str]]):
-    """Each passage's distinct terms, read from a saved forward index (what ``body_tokens`` is after a load)."""
-
-    def __init__(self, terms: list[str], indptr: np.ndarray, term_ids: np.ndarray) -> None:
-        self.terms, self.indptr, self.term_ids = terms, indptr, term_ids
-
-    def __len__(self) -> int:
-        return len(self.indptr) - 1
-
-    def __getitem__(self, pid):  # type: ignore[no-untyped-def, override]
-        if isinstance(pid, slice):
-            return [self[i] for i in range(*pid.indices(len(self)))]
-        if not -len(self) <= pid < len(self):
-            raise IndexError(pid)
-        pid %= len(self)
-        return [self.terms[t] for t in self.term_ids[self.indptr[pid]:self.indptr[pid + 1]].tolist()]
-
-
-def _forward(index: BM25Index) -> tuple[np.ndarray, np.ndarray]:
-    """(indptr by document, term ids) from the term-major postings."""
-    owners = np.repeat(np.arange(len(index.indptr) - 1, dtype=np.int32), np.diff(index.indptr))
-    order = np.argsort(index.postings_doc, kind="stable")
-    counts = np.bincount(index.postings_doc, minlength=index.n_docs)
-    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), owners[order]
-
-
-def _write_terms(path: Path, terms: list[str]) -> None:
-    path.write_bytes("\0".join(terms).encode("utf-8", "surrogatepass"))
-
-
-def _read_terms(path: Path) -> list[str]:
-    data = path.read_bytes().decode("utf-8", "surrogatepass")
-    return data.split("\0") if data else []
-
-
-def _save_index(folder: Path, name: str, index: BM25Index) -> None:
-    for key, array in index.arrays().items():
-        np.save(folder / f"{name}.{key}.npy", np.ascontiguousarray(array))
-    indptr, term_ids = _forward(index)
-    np.save(folder / f"{name}.forward_indptr.npy", indptr)
-    np.save(folder / f"{name}.forward_terms.npy", term_ids)
-    _write_terms(folder / f"{name}.terms", index.terms)
-
-
-def _load_index(folder: Path, name: str, params: dict[str, float]) -> tuple[BM25Index, TermLists]:
-    arrays = {key: np.load(folder / f"{name}.{key}.npy", mmap_mode="r") for key in ARRAYS}
-    terms = _read_terms(folder / f"{name}.terms")
-    index = BM25Index.from_arrays(arrays, terms, **params)
-    indptr = np.load(folder / f"{name}.forward_indptr.npy", mmap_mode="r")
-    term_ids = np.load(folder / f"{name}.forward_terms.npy", mmap_mode="r")
-    if len(indptr) != index.n_docs + 1 or len(term_ids) != len(index.postings_doc):
-        raise ValueError(f"saved {name} forward index does not fit its index")
-    return index, TermLists(terms, indptr, term_ids)
-
-
 class SavedBlocks(Mapping[str, list[Block]]):
     """The cleaned text of each article (by file digest), read from the saved folder when a reload
     first asks for it (an article's blocks aren't needed to answer; a reload reuses them)."""
@@ -218,9 +163,9 @@ def save(library: Library, folder: Path, digest: str) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
     try:
-        _save_index(temp, "body", library.index)
+        save_index(temp, "body", library.index)
         if library.heading_index is not None:
-            _save_index(temp, "heading", library.heading_index)
+            save_index(temp, "heading", library.heading_index)
         np.save(temp / "same_section.npy", np.asarray(library.same_section, dtype=np.float64))
         state = (_article_rows(library), sorted(library.tokenizer.added_words), list(library.skipped))
         if [p.pid for a in library.articles.values() for p in a.passages] != list(range(len(library.passages))):
@@ -252,8 +197,8 @@ def load(corpus_dir: Path, folder: Path, digest: str) -> Library:
     params = {k: float(v) for k, v in meta["params"].items()}
     rows, added, skipped = marshal.loads((folder / "library.marshal").read_bytes())
     articles, passages = _articles_from(rows, folder)
-    index, body_tokens = _load_index(folder, "body", params)
-    heading_index, heading_tokens = _load_index(folder, "heading", params) if meta["heading"] else (None, [])
+    index, body_tokens = load_index(folder, "body", params)
+    heading_index, heading_tokens = load_index(folder, "heading", params) if meta["heading"] else (None, [])
     same = np.load(folder / "same_section.npy", mmap_mode="r")
     if not len(passages) == meta["passages"] == index.n_docs == len(same):
         raise ValueError("saved passages do not match the saved index")

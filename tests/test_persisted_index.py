@@ -13,7 +13,8 @@ import pytest
 
 from retrieval.embedding import HashEncoder
 from retrieval.library import Library
-from retrieval.persist import FOLDER, TermLists, corpus_digest, open_library
+from retrieval.persist import FOLDER, corpus_digest, open_library
+from retrieval.saved_index import TermLists
 from retrieval.query import understand
 from retrieval.saved_passages import SavedPassages
 from retrieval.search import search

@@ -43,7 +43,7 @@ def answer_type_strength(qtype: QuestionType, text: str, weights: dict[str, floa
     """How well ``text`` answers this kind of question: the best share of the question's terms
     found in one sentence that also holds the answer type (a number, a date, a name …); 0 if none."""
     pattern = ANSWER_PATTERNS.get(qtype)
-    terms = {t: w for t, w in weights.items() if len(t) >= 2 and not t.startswith("q:")}
+    terms = {t: weights[t] for t in _plain_terms(weights)}
     total = sum(terms.values())
     if pattern is None or not total:
         return 0.0
@@ -70,25 +70,37 @@ def _near(sentence: str, term: str, spans: list[tuple[int, int]], near: int = NE
     return False
 
 
-def _sentence_score(sentence: str, weights: dict[str, float], qtype: QuestionType, focus: str) -> float:
-    terms = [t for t in weights if len(t) >= 2 and not t.startswith("q:")]
-    score = sum(weights[t] for t in terms if t in sentence)
-    score += sum(0.5 * w for t, w in weights.items() if t.startswith("q:") and f"“{t[2:]}”" in sentence)
+def _plain_terms(weights: dict[str, float]) -> list[str]:
+    """The question's words that may stand in a sentence (not lone characters, not quoted code parts)."""
+    return [t for t in weights if len(t) >= 2 and not t.startswith("q:")]
+
+
+def _answer_by_term(sentence: str, qtype: QuestionType, terms: list[str]) -> tuple[bool, list[tuple[int, int]]]:
+    """Does the sentence hold an answer of the asked type next to a question term; and where its answers are."""
     pattern = ANSWER_PATTERNS.get(qtype)
     spans = [m.span() for m in pattern.finditer(sentence)] if pattern is not None else []
+    return bool(spans) and any(_near(sentence, t, spans) for t in terms), spans
+
+
+def _sentence_score(sentence: str, weights: dict[str, float], qtype: QuestionType, focus: str) -> float:
+    terms = _plain_terms(weights)
+    score = sum(weights[t] for t in terms if t in sentence)
+    score += sum(0.5 * w for t, w in weights.items() if t.startswith("q:") and f"“{t[2:]}”" in sentence)
+    by_term, spans = _answer_by_term(sentence, qtype, terms)
     if spans:
-        score += 1.5 if any(_near(sentence, t, spans) for t in terms) else 0.5
+        score += 1.5 if by_term else 0.5
         if focus and _near(sentence, focus, spans, 4):
             score += 1.5  # "第一书记2278人" for "多少名第一书记"
     return score
 
 
+_TYPED = ("who", "count", "when", "where", "size")  # answers of a form (a name, a number, a date, an address)
+
+
 def _typed(sentence: str, weights: dict[str, float], qtype: QuestionType) -> bool:
     """Does the sentence hold a 谁/多少/何时/哪里 answer next to a question term ("槐荫区区长朱玉明表示。" is
     short, but no lead-in)?"""
-    pattern = ANSWER_PATTERNS.get(qtype) if qtype in ("who", "count", "when", "where", "size") else None
-    spans = [m.span() for m in pattern.finditer(sentence)] if pattern is not None else []
-    return bool(spans) and any(_near(sentence, t, spans) for t in weights if len(t) >= 2 and not t.startswith("q:"))
+    return qtype in _TYPED and _answer_by_term(sentence, qtype, _plain_terms(weights))[0]
 
 
 LEAD_IN = re.compile(r"为例|如下|以下几|好办法|答案|答卷|[:：]$")  # says an answer follows, isn't one
